@@ -1,0 +1,89 @@
+// The daemon's YAML configuration, validated with zod. Every field has a documented default;
+// unknown keys are errors (a typo must not silently change behaviour).
+import { z } from 'zod';
+import { isIPv4, isIPv6 } from 'node:net';
+import { parsePrefix, InvalidPrefixError } from '../lib/prefix.js';
+
+const asn = z.number().int().min(1).max(4294967295);
+const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address' });
+const ipAddress = z.string().refine((s) => isIPv4(s) || isIPv6(s), { message: 'must be an IPv4 or IPv6 address' });
+const family = z.enum(['ipv4-unicast', 'ipv6-unicast']);
+
+const prefix = z.string().superRefine((s, ctx) => {
+  try {
+    parsePrefix(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: e instanceof InvalidPrefixError ? e.why : String(e) });
+  }
+});
+
+const holdTime = z
+  .number()
+  .int()
+  .min(0)
+  .max(65535)
+  .refine((h) => h === 0 || h >= 3, { message: 'must be 0 or at least 3 (RFC 4271 §4.2)' });
+
+export const peerSchema = z
+  .object({
+    name: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only').optional(),
+    address: ipAddress,
+    asn,
+    port: z.number().int().min(1).max(65535).default(179),
+    passive: z.boolean().default(false),
+    rrClient: z.boolean().default(false),
+    holdTime: holdTime.default(90),
+    connectRetryTime: z.number().int().min(1).max(3600).default(5),
+    families: z.array(family).min(1).optional(),
+    localAddress: ipAddress.optional(),
+    gracefulRestart: z.boolean().default(true),
+    /** IPv6 next hop to announce when IPv6 routes go over an IPv4 session */
+    nextHop6: z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address' }).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    asn,
+    routerId: ipv4,
+    hostname: z.string().max(64).optional(),
+    listen: z
+      .object({
+        address: ipAddress.optional(),
+        port: z.number().int().min(0).max(65535).default(179),
+      })
+      .strict()
+      .default({ port: 179 }),
+    clusterId: ipv4.optional(),
+    originate: z.array(prefix).default([]),
+    gracefulRestartTime: z.number().int().min(1).max(4095).default(120),
+    metrics: z
+      .object({ listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, 'must be HOST:PORT') })
+      .strict()
+      .optional(),
+    peers: z.array(peerSchema).default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.peers.forEach((p, i) => {
+      const prev = seen.get(p.address);
+      if (prev !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['peers', i, 'address'], message: `duplicate peer address (also peers[${prev}])` });
+      }
+      seen.set(p.address, i);
+      if (p.localAddress && isIPv4(p.localAddress) !== isIPv4(p.address)) {
+        ctx.addIssue({ code: 'custom', path: ['peers', i, 'localAddress'], message: 'must be the same address family as address' });
+      }
+    });
+    const names = new Map<string, number>();
+    cfg.peers.forEach((p, i) => {
+      if (!p.name) return;
+      const prev = names.get(p.name);
+      if (prev !== undefined) ctx.addIssue({ code: 'custom', path: ['peers', i, 'name'], message: `duplicate peer name (also peers[${prev}])` });
+      names.set(p.name, i);
+    });
+  });
+
+export type WrenConfig = z.output<typeof configSchema>;
+export type PeerConfig = z.output<typeof peerSchema>;
