@@ -1,0 +1,100 @@
+// `wren daemon`: wires config, speaker, control socket, metrics and signals together.
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { WrenConfig } from '../config/schema.js';
+import { Speaker } from '../speaker/speaker.js';
+import { ControlServer, ApiRequestError } from '../api/server.js';
+import { numberToIpv4 } from '../lib/prefix.js';
+import { createLogger } from './logger.js';
+import { MetricsServer, SpeakerMetrics } from './metrics.js';
+import { VERSION } from '../version.js';
+
+export interface DaemonOptions {
+  configFile: string;
+  controlSocket: string;
+}
+
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  const logger = createLogger();
+  let cfg: WrenConfig;
+  try {
+    cfg = loadConfig(opts.configFile);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`wren: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const metrics = new SpeakerMetrics();
+  const speaker = new Speaker(cfg, { logger, metrics });
+  const startedAt = new Date().toISOString();
+  const control = new ControlServer(opts.controlSocket, {
+    status: () => ({
+      daemon: { version: VERSION, routerId: speaker.config.routerId, asn: speaker.config.asn, pid: process.pid, startedAt, configFile: opts.configFile },
+      peers: speaker.runners().map((r) => r.status()),
+    }),
+    neighbors: (p) => {
+      const all = speaker.runners().filter((r) => !p.address || r.peer.address === p.address || r.peer.name === p.address);
+      if (p.address && all.length === 0) throw new ApiRequestError('unknown-peer', `no configured peer ${p.address}`);
+      return all.map((r) => r.detail(numberToIpv4));
+    },
+    routes: (p) => speaker.routes(p),
+  });
+  let metricsServer: MetricsServer | null = null;
+  try {
+    await speaker.start();
+    await control.listen();
+    if (cfg.metrics) {
+      metricsServer = new MetricsServer(metrics);
+      await metricsServer.listen(cfg.metrics.listen);
+    }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    logger.fatal({ event: 'daemon.start-failed', code: err.code, err: err.message }, 'cannot start');
+    process.stderr.write(`wren: cannot start: ${err.message}\n`);
+    await speaker.shutdown('wren failed to start');
+    await control.close();
+    return 1;
+  }
+  logger.info({ event: 'daemon.started', version: VERSION, config: opts.configFile, control: opts.controlSocket, peers: cfg.peers.length }, 'wren daemon started');
+
+  let reloading = Promise.resolve();
+  process.on('SIGHUP', () => {
+    reloading = reloading.then(async () => {
+      let next: WrenConfig;
+      try {
+        next = loadConfig(opts.configFile);
+      } catch (e) {
+        const problems = e instanceof ConfigError ? e.problems : [String(e)];
+        logger.error({ event: 'config.rejected', file: opts.configFile, problems }, 'new configuration rejected; keeping the running one');
+        return;
+      }
+      const d = await speaker.reconfigure(next);
+      if (metricsServer && d.metricsChanged) await metricsServer.close();
+      if (d.metricsChanged && next.metrics) {
+        metricsServer = new MetricsServer(metrics);
+        await metricsServer.listen(next.metrics.listen).catch((e: Error) => logger.error({ event: 'metrics.listen-failed', err: e.message }, 'metrics listener failed'));
+      }
+      logger.info({ event: 'config.reloaded', added: d.added.length, removed: d.removed.length, changed: d.changed.length, unchanged: d.unchanged.length, originateChanged: d.originateChanged }, 'configuration reloaded');
+    });
+  });
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ event: 'daemon.stopping', signal }, 'shutting down');
+      void (async () => {
+        await reloading;
+        await speaker.shutdown(`wren shutting down (${signal})`);
+        await control.close();
+        await metricsServer?.close();
+        logger.info({ event: 'daemon.stopped' }, 'stopped');
+        resolve(0);
+      })();
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,61 @@
+// Finds our own addresses for "next hop self": the interface that holds the session's local
+// address also provides the other family's address and the IPv6 link-local (RFC 2545 §3).
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import { isIPv4 } from 'node:net';
+import { ipv4ToNumber, ipv6ToBytes } from '../lib/prefix.js';
+import type { NextHopSelf } from './originate.js';
+
+/** "::ffff:10.0.0.1" → "10.0.0.1"; strips IPv6 zone ids. */
+export function normalizeAddress(a: string): string {
+  if (a.startsWith('::ffff:') && isIPv4(a.slice(7))) return a.slice(7);
+  const pct = a.indexOf('%');
+  return pct >= 0 ? a.slice(0, pct) : a;
+}
+
+function inSubnet(address: string, info: NetworkInterfaceInfo): boolean {
+  if (!info.cidr) return false;
+  const len = Number(info.cidr.split('/')[1]);
+  if (info.family === 'IPv4') {
+    if (!isIPv4(address)) return false;
+    const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+    return ((ipv4ToNumber(address) & mask) >>> 0) === ((ipv4ToNumber(info.address) & mask) >>> 0);
+  }
+  if (isIPv4(address)) return false;
+  const a = ipv6ToBytes(address);
+  const b = ipv6ToBytes(info.address);
+  for (let bit = 0; bit < len; bit++) {
+    const m = 0x80 >> (bit & 7);
+    if ((a[bit >> 3]! & m) !== (b[bit >> 3]! & m)) return false;
+  }
+  return true;
+}
+
+export interface NextHopOptions {
+  localAddress: string;
+  peerAddress: string;
+  /** configured IPv6 next hop for IPv6 routes over an IPv4 session */
+  nextHop6?: string;
+}
+
+export function nextHopSelf(opts: NextHopOptions): NextHopSelf {
+  const local = normalizeAddress(opts.localAddress);
+  const peer = normalizeAddress(opts.peerAddress);
+  const out: NextHopSelf = {};
+  if (isIPv4(local)) out.ipv4 = ipv4ToNumber(local);
+  else out.ipv6 = local;
+  const ifaces = networkInterfaces();
+  for (const infos of Object.values(ifaces)) {
+    if (!infos || !infos.some((i) => normalizeAddress(i.address) === local)) continue;
+    const sameLink = infos.some((i) => inSubnet(peer, i));
+    for (const i of infos) {
+      if (i.family === 'IPv4' && out.ipv4 === undefined) out.ipv4 = ipv4ToNumber(i.address);
+      if (i.family === 'IPv6') {
+        const linkLocal = i.address.toLowerCase().startsWith('fe80:');
+        if (linkLocal && sameLink && out.ipv6LinkLocal === undefined) out.ipv6LinkLocal = normalizeAddress(i.address);
+        if (!linkLocal && out.ipv6 === undefined) out.ipv6 = i.address;
+      }
+    }
+  }
+  if (opts.nextHop6) out.ipv6 = opts.nextHop6;
+  return out;
+}

@@ -1,0 +1,437 @@
+// The I/O shell around one peer's pure session machine: sockets, timers, framing, counters.
+// Inputs go through `input()`; effects are executed here and nowhere else.
+import { connect, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { Framer } from '../wire/framer.js';
+import { decodeMessage, encodeMessage, type MessageContext } from '../wire/message.js';
+import { WireError } from '../wire/errors.js';
+import { describeNotification, decodeShutdownCommunication } from '../wire/notification.js';
+import { DEFAULT_CODEC_CONTEXT, type BgpMessage, type CodecContext, type Family, type UpdateMessage } from '../wire/types.js';
+import { initialPeerState, peerStep, type PeerEffect, type PeerInput, type PeerState, type TimerName } from '../session/peer.js';
+import { codecContextOf, type Negotiated } from '../session/negotiate.js';
+import type { SessionConfig } from '../session/config.js';
+import { AdjRibIn } from '../rib/adj-rib-in.js';
+import type { MessageKind, NeighborDetail, NotificationInfo, PeerStatus, PeerType } from '../api/types.js';
+import type { PeerConfig } from '../config/schema.js';
+import { normalizeAddress } from './local-addresses.js';
+import type { SpeakerMetrics } from '../daemon/metrics.js';
+
+type VisibleState = PeerStatus['state'];
+
+interface Conn {
+  id: number;
+  socket: Socket;
+  framer: Framer;
+  ctx: MessageContext;
+}
+
+export interface PeerRunnerComponents {
+  logger: Logger;
+  metrics: SpeakerMetrics;
+  /** called when the session becomes Established, to send the initial table */
+  onEstablished(runner: PeerRunner): void;
+  /** called for each UPDATE received in Established */
+  onUpdate(runner: PeerRunner, msg: UpdateMessage): void;
+  /** called when a ROUTE-REFRESH for a negotiated family arrives */
+  onRouteRefresh(runner: PeerRunner, family: Family): void;
+  /** called when the session leaves Established */
+  onDown(runner: PeerRunner): void;
+}
+
+const zeroCounts = (): Record<MessageKind, number> => ({ open: 0, update: 0, notification: 0, keepalive: 0, 'route-refresh': 0 });
+
+/** Jitter (RFC 4271 §10): timers other than Hold are shortened by up to 25 %. */
+function jitter(timer: TimerName, seconds: number): number {
+  if (timer === 'Hold') return seconds;
+  return seconds * (0.75 + Math.random() * 0.25);
+}
+
+export class PeerRunner {
+  private state: PeerState;
+  private readonly conns = new Map<number, Conn>();
+  private readonly timers = new Map<string, { handle: NodeJS.Timeout; seconds: number }>();
+  private stopped = false;
+  readonly adjRibIn = new AdjRibIn();
+  visibleState: VisibleState = 'Idle';
+  since = new Date();
+  info = 'Not started';
+  negotiated: Negotiated | null = null;
+  establishedConn: number | null = null;
+  establishedAt: Date | null = null;
+  flaps = 0;
+  prefixesAdvertised = 0;
+  readonly received = zeroCounts();
+  readonly sent = zeroCounts();
+  lastNotificationSent: NotificationInfo | null = null;
+  lastNotificationReceived: NotificationInfo | null = null;
+  private nextAcceptedId = 1;
+  /** Set when stop() was asked: resolves once every connection is closed. */
+  private drained: (() => void) | null = null;
+
+  constructor(
+    public peer: PeerConfig,
+    private readonly session: SessionConfig,
+    private readonly c: PeerRunnerComponents,
+  ) {
+    this.state = initialPeerState(session);
+  }
+
+  get label(): string {
+    return this.peer.name ?? this.peer.address;
+  }
+
+  get type(): PeerType {
+    if (this.peer.asn !== this.session.localAs) return 'ebgp';
+    return this.peer.rrClient ? 'rr-client' : 'ibgp';
+  }
+
+  get ebgp(): boolean {
+    return this.peer.asn !== this.session.localAs;
+  }
+
+  start(): void {
+    this.input({ kind: 'start' });
+  }
+
+  /** ManualStop with a NOTIFICATION; resolves when the sockets are closed (bounded). */
+  async stop(notification: { code: number; subcode: number; data: Buffer }, timeoutMs = 2000): Promise<void> {
+    const done = new Promise<void>((resolve) => {
+      this.drained = resolve;
+    });
+    this.input({ kind: 'stop', notification });
+    this.stopped = true;
+    this.clearTimers();
+    if (this.conns.size === 0) this.drained?.();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+    for (const conn of this.conns.values()) conn.socket.destroy();
+    this.conns.clear();
+  }
+
+  /** An incoming TCP connection from this peer's address. */
+  accept(socket: Socket): void {
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    // Accepted connections get odd ids so they never collide with the machine's dial ids.
+    const id = this.nextAcceptedId;
+    this.nextAcceptedId += 2;
+    this.attach(id, socket);
+    this.input({ kind: 'tcp-accepted', conn: id });
+  }
+
+  input(input: PeerInput): void {
+    const { state, effects } = peerStep(this.state, input, this.session);
+    this.state = state;
+    for (const e of effects) this.execute(e);
+  }
+
+  private execute(e: PeerEffect): void {
+    switch (e.kind) {
+      case 'dial':
+        if (!this.stopped) this.dial(e.conn);
+        return;
+      case 'send':
+        this.send(e.conn, e.message);
+        return;
+      case 'close':
+        this.close(e.conn);
+        return;
+      case 'arm-timer': {
+        if (this.stopped) return;
+        const key = `${e.timer}:${e.conn ?? ''}`;
+        const prev = this.timers.get(key);
+        // The Hold timer is re-armed by every KEEPALIVE and UPDATE: refresh() is far cheaper
+        // than a new timeout per message.
+        if (prev && prev.seconds === e.seconds && e.timer === 'Hold') {
+          prev.handle.refresh();
+          return;
+        }
+        if (prev) clearTimeout(prev.handle);
+        const conn = e.conn;
+        const handle = setTimeout(() => {
+          this.timers.delete(key);
+          this.input(conn === undefined ? { kind: 'timer', timer: e.timer } : { kind: 'timer', timer: e.timer, conn });
+        }, jitter(e.timer, e.seconds) * 1000);
+        handle.unref();
+        this.timers.set(key, { handle, seconds: e.seconds });
+        return;
+      }
+      case 'cancel-timer': {
+        const key = `${e.timer}:${e.conn ?? ''}`;
+        const prev = this.timers.get(key);
+        if (prev) clearTimeout(prev.handle);
+        this.timers.delete(key);
+        return;
+      }
+      case 'established': {
+        this.negotiated = e.negotiated;
+        this.establishedConn = e.conn;
+        this.establishedAt = new Date();
+        const conn = this.conns.get(e.conn);
+        if (conn) {
+          conn.ctx = { ...codecContextOf(e.negotiated), enhancedRouteRefresh: e.negotiated.enhancedRouteRefresh };
+          conn.framer.setMaxMessageSize(conn.ctx.extendedMessage ? 65535 : 4096);
+        }
+        this.info = 'Established';
+        this.c.logger.info({ event: 'session.up', peer: this.peer.address, name: this.peer.name, families: e.negotiated.families, holdTime: e.negotiated.holdTime }, 'session established');
+        this.c.onEstablished(this);
+        return;
+      }
+      case 'update':
+        this.c.onUpdate(this, e.message);
+        return;
+      case 'route-refresh': {
+        const family = familyOf(e.message.afi, e.message.safi);
+        if (family && e.message.subtype === 0) this.c.onRouteRefresh(this, family);
+        return;
+      }
+      case 'down': {
+        this.info = e.lastError;
+        // Failed connection attempts are 'down' too; only an Established session has routes.
+        if (!e.wasEstablished) {
+          this.c.logger.debug({ event: 'session.attempt-failed', peer: this.peer.address, reason: e.reason, info: this.info }, 'connection attempt failed');
+          return;
+        }
+        this.flaps++;
+        this.c.metrics.flap(this.label);
+        this.negotiated = null;
+        this.establishedConn = null;
+        this.establishedAt = null;
+        this.c.logger.warn({ event: 'session.down', peer: this.peer.address, name: this.peer.name, reason: e.reason, info: this.info, notification: e.notification ? { direction: e.notification.direction, code: e.notification.code, subcode: e.notification.subcode } : undefined }, 'session down');
+        this.adjRibIn.clear();
+        this.prefixesAdvertised = 0;
+        this.c.onDown(this);
+        return;
+      }
+      case 'state':
+        if (e.state !== this.visibleState) {
+          this.visibleState = e.state;
+          this.since = new Date();
+          this.c.metrics.state(this.label, e.state);
+          if (e.state !== 'Established' && e.state !== 'Idle' && this.info === 'Not started') this.info = e.state;
+        }
+        return;
+      default: {
+        const never: never = e;
+        throw new Error(`unhandled effect ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private dial(id: number): void {
+    const socket = connect({
+      host: this.peer.address,
+      port: this.peer.port,
+      ...(this.peer.localAddress ? { localAddress: this.peer.localAddress } : {}),
+    });
+    socket.setNoDelay(true);
+    let connected = false;
+    socket.once('connect', () => {
+      connected = true;
+      this.input({ kind: 'tcp-connected', conn: id });
+    });
+    this.attach(id, socket, () => connected);
+  }
+
+  private attach(id: number, socket: Socket, isConnected: () => boolean = () => true): void {
+    const conn: Conn = { id, socket, framer: new Framer(), ctx: DEFAULT_CODEC_CONTEXT };
+    this.conns.set(id, conn);
+    socket.on('data', (chunk: Buffer) => this.receive(conn, chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.conns.get(id) !== conn) return;
+      this.c.logger.debug({ event: 'tcp.error', peer: this.peer.address, conn: id, code: err.code }, err.message);
+      this.conns.delete(id);
+      socket.destroy();
+      this.input({ kind: 'tcp-failed', conn: id, error: tcpErrorText(err, isConnected()) });
+      this.maybeDrained();
+    });
+    socket.on('close', () => {
+      if (this.conns.get(id) !== conn) {
+        this.maybeDrained();
+        return;
+      }
+      this.conns.delete(id);
+      this.input({ kind: 'tcp-failed', conn: id, error: isConnected() ? 'Connection closed by peer' : 'Connection failed' });
+      this.maybeDrained();
+    });
+  }
+
+  private maybeDrained(): void {
+    if (this.drained && this.conns.size === 0) this.drained();
+  }
+
+  private receive(conn: Conn, chunk: Buffer): void {
+    let raws: Buffer[];
+    try {
+      raws = conn.framer.push(chunk);
+    } catch (e) {
+      if (e instanceof WireError) this.input({ kind: 'decode-error', conn: conn.id, error: e });
+      else throw e;
+      return;
+    }
+    for (const raw of raws) {
+      // The codec context may change mid-chunk (Established), so decode one at a time.
+      if (this.conns.get(conn.id) !== conn) return;
+      let msg: BgpMessage | null;
+      try {
+        msg = decodeMessage(raw, conn.ctx);
+      } catch (e) {
+        if (e instanceof WireError) {
+          this.c.logger.warn({ event: 'message.malformed', peer: this.peer.address, code: e.code, notifCode: e.notifCode, notifSubcode: e.notifSubcode }, e.message);
+          this.input({ kind: 'decode-error', conn: conn.id, error: e });
+          return;
+        }
+        throw e;
+      }
+      if (msg === null) continue; // RFC 7313 §5: ROUTE-REFRESH with a reserved subtype is ignored
+      this.received[msg.kind]++;
+      this.c.metrics.message(this.label, 'in', msg.kind);
+      if (msg.kind === 'notification') this.lastNotificationReceived = notificationInfo(msg.code, msg.subcode, msg.data);
+      this.input({ kind: 'message', conn: conn.id, message: msg });
+    }
+  }
+
+  /** Sends on the Established connection (used by the speaker for routes). */
+  sendEstablished(msg: BgpMessage | Buffer): boolean {
+    if (this.establishedConn === null) return false;
+    const conn = this.conns.get(this.establishedConn);
+    if (!conn) return false;
+    if (Buffer.isBuffer(msg)) {
+      conn.socket.write(msg);
+      this.sent.update++;
+      this.c.metrics.message(this.label, 'out', 'update');
+      return true;
+    }
+    this.send(conn.id, msg);
+    return true;
+  }
+
+  codecContext(): CodecContext | null {
+    if (this.establishedConn === null) return null;
+    return this.conns.get(this.establishedConn)?.ctx ?? null;
+  }
+
+  private send(id: number, msg: BgpMessage): void {
+    const conn = this.conns.get(id);
+    if (!conn || conn.socket.destroyed) return;
+    let buf: Buffer;
+    try {
+      buf = encodeMessage(msg, conn.ctx);
+    } catch (e) {
+      this.c.logger.error({ event: 'message.encode-failed', peer: this.peer.address, kind: msg.kind, err: e instanceof Error ? e.message : String(e) }, 'cannot encode message');
+      return;
+    }
+    conn.socket.write(buf);
+    this.sent[msg.kind]++;
+    this.c.metrics.message(this.label, 'out', msg.kind);
+    if (msg.kind === 'notification') {
+      this.lastNotificationSent = notificationInfo(msg.code, msg.subcode, msg.data);
+      this.c.logger.warn({ event: 'notification.sent', peer: this.peer.address, code: msg.code, subcode: msg.subcode, description: this.lastNotificationSent.description }, 'notification sent');
+    }
+  }
+
+  private close(id: number): void {
+    const conn = this.conns.get(id);
+    if (!conn) return;
+    this.conns.delete(id);
+    // Let a queued NOTIFICATION reach the peer, but never hang on a dead socket.
+    conn.socket.end();
+    const t = setTimeout(() => conn.socket.destroy(), 1000);
+    t.unref();
+    conn.socket.once('close', () => {
+      clearTimeout(t);
+      this.maybeDrained();
+    });
+    this.maybeDrained();
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers.values()) clearTimeout(t.handle);
+    this.timers.clear();
+  }
+
+  status(): PeerStatus {
+    return {
+      name: this.peer.name ?? null,
+      address: this.peer.address,
+      asn: this.peer.asn,
+      type: this.type,
+      state: this.visibleState,
+      since: this.since.toISOString(),
+      info: this.info,
+      prefixesReceived: this.adjRibIn.size,
+      prefixesAdvertised: this.prefixesAdvertised,
+    };
+  }
+
+  detail(routerIdText: (n: number) => string): NeighborDetail {
+    const n = this.negotiated;
+    const conn = this.establishedConn !== null ? this.conns.get(this.establishedConn) : undefined;
+    return {
+      ...this.status(),
+      localAddress: conn?.socket.localAddress ? normalizeAddress(conn.socket.localAddress) : null,
+      localPort: conn?.socket.localPort ?? null,
+      remotePort: conn?.socket.remotePort ?? null,
+      routerId: n ? routerIdText(n.peerBgpId) : null,
+      holdTimeConfigured: this.peer.holdTime,
+      holdTime: n ? n.holdTime : null,
+      keepaliveTime: n ? n.keepaliveTime : null,
+      uptimeSeconds: this.establishedAt ? Math.round((Date.now() - this.establishedAt.getTime()) / 1000) : null,
+      flaps: this.flaps,
+      capabilities: n
+        ? {
+            families: [...n.families],
+            as4: n.as4,
+            routeRefresh: n.routeRefresh,
+            enhancedRouteRefresh: n.enhancedRouteRefresh,
+            extendedMessage: n.extendedMessage,
+            gracefulRestart: n.gracefulRestart ? { restartTime: n.gracefulRestart.restartTime, families: n.gracefulRestart.families.map((f) => f.family) } : null,
+            addPath: { receive: [...n.addPath.receive], send: [...n.addPath.send] },
+            hostname: n.hostname ?? null,
+          }
+        : null,
+      messages: { received: { ...this.received }, sent: { ...this.sent } },
+      lastNotificationSent: this.lastNotificationSent,
+      lastNotificationReceived: this.lastNotificationReceived,
+    };
+  }
+}
+
+function notificationInfo(code: number, subcode: number, data: Buffer): NotificationInfo {
+  const info: NotificationInfo = { code, subcode, description: describeNotification(code, subcode), at: new Date().toISOString() };
+  // RFC 9003: Cease / Administrative Shutdown (2) and Administrative Reset (4) carry text.
+  if (code === 6 && (subcode === 2 || subcode === 4)) {
+    const text = decodeShutdownCommunication(data);
+    if (text) info.message = text;
+  }
+  return info;
+}
+
+function tcpErrorText(err: NodeJS.ErrnoException, connected: boolean): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'Connection refused';
+    case 'EHOSTUNREACH':
+      return 'No route to host';
+    case 'ENETUNREACH':
+      return 'Network unreachable';
+    case 'ETIMEDOUT':
+      return 'Connection timed out';
+    case 'ECONNRESET':
+      return 'Connection reset by peer';
+    case 'EADDRNOTAVAIL':
+      return 'Local address not available';
+    default:
+      return connected ? `Connection error (${err.code ?? err.message})` : `Connection failed (${err.code ?? err.message})`;
+  }
+}
+
+export function familyOf(afi: number, safi: number): Family | null {
+  if (safi !== 1) return null;
+  if (afi === 1) return 'ipv4-unicast';
+  if (afi === 2) return 'ipv6-unicast';
+  return null;
+}
