@@ -1,7 +1,7 @@
 // Starts Wren daemons for tests: on loopback (no root) or inside a lab namespace.
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { callDaemon } from '../../src/api/client.js';
 import type { ApiMethod, ApiMethods, PeerStatus } from '../../src/api/types.js';
@@ -9,7 +9,13 @@ import { spawnDaemon, type Daemon } from './exec.js';
 import type { Lab, LabHost } from './netns.js';
 import { waitFor } from './wait.js';
 
-export const WREN_BIN = resolve(import.meta.dirname, '../../bin/wren');
+/** The repository's bin/wren, whether this file runs from test/ (vitest) or dist/test/ (demo). */
+function repoRoot(): string {
+  const up = resolve(import.meta.dirname, '../..');
+  return basename(up) === 'dist' ? dirname(up) : up;
+}
+
+export const WREN_BIN = join(repoRoot(), 'bin', 'wren');
 
 export interface WrenHandle {
   daemon: Daemon;
