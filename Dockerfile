@@ -9,6 +9,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bench ./bench
 COPY demo ./demo
+COPY test/harness ./test/harness
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

@@ -6,12 +6,14 @@ import { waitFor } from '../harness/wait.js';
 
 const portA = 20000 + (process.pid % 20000);
 const portB = portA + 1;
+const metricsPort = portA + 2;
 
 const configA = {
   asn: 65001,
   routerId: '10.0.0.1',
   hostname: 'node-a',
   listen: { address: '127.0.0.1', port: portA },
+  metrics: { listen: `127.0.0.1:${metricsPort}` },
   originate: ['10.1.0.0/24', '2001:db8:1::/48'],
   peers: [{ name: 'b', address: '127.0.0.2', port: portB, asn: 4200000002, localAddress: '127.0.0.1', families: ['ipv4-unicast', 'ipv6-unicast'], nextHop6: '2001:db8::1', connectRetryTime: 1 }],
 };
@@ -65,6 +67,27 @@ describe('two wren daemons on loopback', () => {
     const missing = await a.cli(['status', '--control', '/nonexistent/wren.sock']);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/cannot reach the wren daemon at \/nonexistent\/wren\.sock/);
+  });
+
+  it('serves Prometheus metrics per peer', async () => {
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('wren_bgp_session_established{peer="b"} 1');
+    expect(text).toMatch(/wren_bgp_messages_total\{peer="b",direction="out",type="update"\} [1-9]/);
+    expect(text).toContain('wren_bgp_prefixes{peer="b",direction="received"} 1');
+    expect(text).toContain('wren_bgp_prefixes{peer="b",direction="advertised"} 2');
+  });
+
+  it('closes connections from addresses that are not configured peers', async () => {
+    const { connect } = await import('node:net');
+    const sock = connect({ host: '127.0.0.1', port: portA, localAddress: '127.0.0.9' });
+    const closed = await new Promise<boolean>((resolve) => {
+      sock.on('close', () => resolve(true));
+      sock.on('error', () => undefined);
+    });
+    expect(closed).toBe(true);
+    await waitFor(() => a.daemon.logTail(20).includes('"event":"connection.rejected","remote":"127.0.0.9"'), { timeoutMs: 5000, what: 'connection.rejected logged' });
   });
 
   it('applies a SIGHUP without resetting the unchanged session', async () => {
