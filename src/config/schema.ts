@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { isIPv4, isIPv6 } from 'node:net';
 import { parsePrefix, InvalidPrefixError } from '../lib/prefix.js';
+import { maxPrefixesSchema, policiesSchema, policyName } from '../policy/schema.js';
 
 const asn = z.number().int().min(1).max(4294967295);
 const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address' });
@@ -39,6 +40,11 @@ export const peerSchema = z
     gracefulRestart: z.boolean().default(true),
     /** IPv6 next hop to announce when IPv6 routes go over an IPv4 session */
     nextHop6: z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address' }).optional(),
+    /** name of a policy in `policies:` applied to routes received from this peer (absent: accept all) */
+    importPolicy: policyName.optional(),
+    /** name of a policy in `policies:` applied to routes sent to this peer (absent: accept all) */
+    exportPolicy: policyName.optional(),
+    maxPrefixes: maxPrefixesSchema.optional(),
   })
   .strict();
 
@@ -62,9 +68,19 @@ export const configSchema = z
       .strict()
       .optional(),
     peers: z.array(peerSchema).default([]),
+    /** named import/export policies, see src/policy/schema.ts */
+    policies: policiesSchema,
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    cfg.peers.forEach((p, i) => {
+      for (const field of ['importPolicy', 'exportPolicy'] as const) {
+        const name = p[field];
+        if (name !== undefined && !Object.hasOwn(cfg.policies, name)) {
+          ctx.addIssue({ code: 'custom', path: ['peers', i, field], message: `no policy named "${name}" in policies` });
+        }
+      }
+    });
     const seen = new Map<string, number>();
     cfg.peers.forEach((p, i) => {
       const prev = seen.get(p.address);
