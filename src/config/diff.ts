@@ -16,7 +16,26 @@ export interface ConfigDiff {
 
 /** Settings every session depends on: a change resets all peers. */
 function sessionGlobals(c: WrenConfig): unknown {
-  return { asn: c.asn, routerId: c.routerId, hostname: c.hostname, gracefulRestartTime: c.gracefulRestartTime, clusterId: c.clusterId };
+  return {
+    asn: c.asn,
+    routerId: c.routerId,
+    hostname: c.hostname,
+    gracefulRestartTime: c.gracefulRestartTime,
+    clusterId: c.clusterId,
+    alwaysCompareMed: c.alwaysCompareMed,
+    maxPaths: c.maxPaths,
+    nextHopResolution: c.nextHopResolution,
+  };
+}
+
+/** A peer's settings with the policies it names resolved, so an edited policy resets it. */
+function peerView(c: WrenConfig, p: PeerConfig): unknown {
+  return {
+    ...p,
+    name: null,
+    importPolicy: p.importPolicy ? c.policies[p.importPolicy] : null,
+    exportPolicy: p.exportPolicy ? c.policies[p.exportPolicy] : null,
+  };
 }
 
 export function diffConfig(before: WrenConfig, after: WrenConfig): ConfigDiff {
@@ -35,7 +54,7 @@ export function diffConfig(before: WrenConfig, after: WrenConfig): ConfigDiff {
     const prev = old.get(p.address);
     old.delete(p.address);
     if (!prev) diff.added.push(p);
-    else if (globalsChanged || !isDeepStrictEqual({ ...prev, name: null }, { ...p, name: null })) diff.changed.push({ before: prev, after: p });
+    else if (globalsChanged || !isDeepStrictEqual(peerView(before, prev), peerView(after, p))) diff.changed.push({ before: prev, after: p });
     else diff.unchanged.push(p);
   }
   diff.removed.push(...old.values());

@@ -45,8 +45,15 @@ export const peerSchema = z
     /** name of a policy in `policies:` applied to routes sent to this peer (absent: accept all) */
     exportPolicy: policyName.optional(),
     maxPrefixes: maxPrefixesSchema.optional(),
+    /** next hop self towards this iBGP peer for routes learned from eBGP (never for reflected routes) */
+    nextHopSelf: z.boolean().default(false),
+    /** keep the received next hop towards this eBGP peer (route servers) */
+    nextHopKeep: z.boolean().default(false),
+    /** accept eBGP routes with our own AS in AS_PATH up to this many times (0: drop them) */
+    allowOwnAs: z.number().int().min(0).max(10).default(0),
   })
-  .strict();
+  .strict()
+  .refine((p) => !(p.nextHopSelf && p.nextHopKeep), { message: 'nextHopSelf and nextHopKeep exclude each other', path: ['nextHopKeep'] });
 
 export const configSchema = z
   .object({
@@ -63,6 +70,12 @@ export const configSchema = z
     clusterId: ipv4.optional(),
     originate: z.array(prefix).default([]),
     gracefulRestartTime: z.number().int().min(1).max(4095).default(120),
+    /** compare MED between paths from different neighbouring ASes too */
+    alwaysCompareMed: z.boolean().default(false),
+    /** most equal-cost paths kept per prefix for ECMP */
+    maxPaths: z.number().int().min(1).max(64).default(16),
+    /** how next hops are resolved: connected subnets of this host, or every next hop usable */
+    nextHopResolution: z.enum(['connected', 'any']).default('connected'),
     metrics: z
       .object({ listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, 'must be HOST:PORT') })
       .strict()
