@@ -2,7 +2,7 @@
 // Request: {"id": 1, "method": "status", "params": {...}}
 // Reply:   {"id": 1, "result": ...} or {"id": 1, "error": {"code": "...", "message": "..."}}
 
-export type PeerType = 'ibgp' | 'ebgp' | 'rr-client';
+export type PeerType = 'ibgp' | 'non-client' | 'ebgp' | 'rr-client';
 
 export interface PeerStatus {
   name: string | null;
@@ -62,6 +62,14 @@ export interface RouteView {
   prefix: string;
   /** 'local' for originated routes, else the peer address */
   from: string;
+  /** the best path for the prefix */
+  best: boolean;
+  /** for the best path: the decision step that chose it (BestPathReason), else null */
+  reason: string | null;
+  /** in the ECMP set handed to the kernel */
+  multipath: boolean;
+  /** kept from a restarting peer (RFC 4724) */
+  stale: boolean;
   nextHop: string | null;
   asPath: string;
   origin: 'igp' | 'egp' | 'incomplete' | null;
@@ -88,7 +96,7 @@ export interface DaemonInfo {
 export interface ApiMethods {
   status: { params: Record<string, never>; result: { daemon: DaemonInfo; peers: PeerStatus[] } };
   neighbors: { params: { address?: string }; result: NeighborDetail[] };
-  routes: { params: { family?: 'ipv4' | 'ipv6'; peer?: string }; result: RouteView[] };
+  routes: { params: { family?: 'ipv4' | 'ipv6'; peer?: string; prefix?: string; limit?: number }; result: RouteView[] };
 }
 
 export type ApiMethod = keyof ApiMethods;

@@ -64,6 +64,7 @@ export function renderNeighbor(n: NeighborDetail): string {
 export function renderRoutes(routes: RouteView[]): string {
   if (routes.length === 0) return 'No routes.';
   const rows = routes.map((r) => [
+    `${r.best ? '*' : ' '}${r.multipath && !r.best ? '=' : ' '}${r.stale ? 'S' : ' '}`,
     r.prefix,
     r.from,
     r.nextHop ?? 'self',
@@ -71,7 +72,31 @@ export function renderRoutes(routes: RouteView[]): string {
     r.origin ?? '-',
     r.localPref !== null ? String(r.localPref) : '-',
     r.med !== null ? String(r.med) : '-',
+    r.reason ?? '',
     [...r.communities, ...r.largeCommunities, ...r.extCommunities].join(' ') || '-',
   ]);
-  return table(['PREFIX', 'FROM', 'NEXT HOP', 'AS PATH', 'ORIGIN', 'LOCPRF', 'MED', 'COMMUNITIES'], rows);
+  return `${table(['', 'PREFIX', 'FROM', 'NEXT HOP', 'AS PATH', 'ORIGIN', 'LOCPRF', 'MED', 'BEST BY', 'COMMUNITIES'], rows)}\n\n* best, = multipath (ECMP), S stale (graceful restart)`;
+}
+
+export function renderRouteDetail(prefix: string, routes: RouteView[]): string {
+  if (routes.length === 0) return `${prefix}: no paths.`;
+  const lines = [`${routes[0]!.prefix}: ${routes.length} path${routes.length === 1 ? '' : 's'}`];
+  for (const r of routes) {
+    lines.push(
+      '',
+      `  from ${r.from}${r.best ? `  BEST (decided by ${r.reason})` : ''}${r.multipath && !r.best ? '  multipath' : ''}${r.stale ? '  STALE' : ''}`,
+      `    next hop        ${r.nextHop ?? 'self'}`,
+      `    AS path         ${r.asPath || '(empty)'}`,
+      `    origin          ${r.origin ?? '-'}`,
+      `    local pref      ${r.localPref ?? '-'}`,
+      `    MED             ${r.med ?? '-'}`,
+      `    communities     ${r.communities.join(' ') || '-'}`,
+      `    large comm.     ${r.largeCommunities.join(' ') || '-'}`,
+      `    ext comm.       ${r.extCommunities.join(' ') || '-'}`,
+      `    originator id   ${r.originatorId ?? '-'}`,
+      `    cluster list    ${r.clusterList.join(' ') || '-'}`,
+    );
+    if (r.aggregator) lines.push(`    aggregator      ${r.aggregator}${r.atomicAggregate ? ' (atomic)' : ''}`);
+  }
+  return lines.join('\n');
 }

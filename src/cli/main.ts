@@ -1,9 +1,8 @@
 // `wren` command line: the daemon and the commands that talk to it over the control socket.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isIP } from 'node:net';
 import { callDaemon, ApiError, DaemonUnreachableError } from '../api/client.js';
 import { DEFAULT_CONTROL_SOCKET } from '../api/types.js';
-import { renderNeighbor, renderRoutes, renderStatus } from './format.js';
+import { renderNeighbor, renderRouteDetail, renderRoutes, renderStatus } from './format.js';
 import { VERSION } from '../version.js';
 
 const outputOption = (): Option => new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table');
@@ -15,11 +14,6 @@ function controlPath(cmd: Command): string {
 
 function print(output: string, value: unknown, text: () => string): void {
   process.stdout.write(output === 'json' ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
-}
-
-function parseAddress(v: string): string {
-  if (!isIP(v)) throw new InvalidArgumentError('must be an IPv4 or IPv6 address');
-  return v;
 }
 
 export function buildCli(): Command {
@@ -75,13 +69,27 @@ export function buildCli(): Command {
 
   program
     .command('routes')
-    .description('originated and received routes with their attributes')
+    .description('best and other paths per prefix, with the deciding step; PREFIX for one destination in detail')
+    .argument('[prefix]', 'one prefix, e.g. 10.20.0.0/24')
     .addOption(new Option('--family <family>', 'address family').choices(['ipv4', 'ipv6']))
-    .option('--peer <address>', 'only routes from this peer ("local" for originated)', (v: string) => (v === 'local' ? v : parseAddress(v)))
+    .option('--peer <address>', 'only paths from this peer (address, name, or "local")')
+    .option('--limit <n>', 'show at most this many paths', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+      return n;
+    })
     .addOption(outputOption())
-    .action(async (opts: { family?: 'ipv4' | 'ipv6'; peer?: string; output: string }, cmd: Command) => {
-      const routes = await callDaemon(controlPath(cmd), 'routes', { ...(opts.family ? { family: opts.family } : {}), ...(opts.peer ? { peer: opts.peer } : {}) });
-      print(opts.output, routes, () => renderRoutes(routes));
+    .action(async (prefix: string | undefined, opts: { family?: 'ipv4' | 'ipv6'; peer?: string; limit?: number; output: string }, cmd: Command) => {
+      const params = {
+        ...(opts.family ? { family: opts.family } : {}),
+        ...(opts.peer ? { peer: opts.peer } : {}),
+        ...(prefix ? { prefix } : {}),
+        ...(opts.limit ? { limit: opts.limit + 1 } : {}),
+      };
+      const all = await callDaemon(controlPath(cmd), 'routes', params);
+      const routes = opts.limit ? all.slice(0, opts.limit) : all;
+      const more = opts.limit && all.length > opts.limit ? `\n(more paths not shown; raise --limit)` : '';
+      print(opts.output, routes, () => (prefix ? renderRouteDetail(prefix, routes) : renderRoutes(routes) + more));
     });
 
   return program;

@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { WrenConfig } from '../config/schema.js';
 import { Speaker } from '../speaker/speaker.js';
+import { RouteQueryError } from '../speaker/route-view.js';
 import { ControlServer, ApiRequestError } from '../api/server.js';
 import { numberToIpv4 } from '../lib/prefix.js';
 import { createLogger } from './logger.js';
@@ -31,14 +32,21 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const control = new ControlServer(opts.controlSocket, {
     status: () => ({
       daemon: { version: VERSION, routerId: speaker.config.routerId, asn: speaker.config.asn, pid: process.pid, startedAt, configFile: opts.configFile },
-      peers: speaker.runners().map((r) => r.status()),
+      peers: speaker.runners().map((r) => speaker.status(r)),
     }),
     neighbors: (p) => {
       const all = speaker.runners().filter((r) => !p.address || r.peer.address === p.address || r.peer.name === p.address);
       if (p.address && all.length === 0) throw new ApiRequestError('unknown-peer', `no configured peer ${p.address}`);
-      return all.map((r) => r.detail(numberToIpv4));
+      return all.map((r) => ({ ...r.detail(numberToIpv4), ...speaker.status(r) }));
     },
-    routes: (p) => speaker.routes(p),
+    routes: (p) => {
+      try {
+        return speaker.routes(p);
+      } catch (e) {
+        if (e instanceof RouteQueryError) throw new ApiRequestError(e.code, e.message);
+        throw e;
+      }
+    },
   });
   let metricsServer: MetricsServer | null = null;
   try {

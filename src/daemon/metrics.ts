@@ -25,12 +25,6 @@ export class SpeakerMetrics {
     labelNames: ['peer', 'direction', 'type'] as const,
     registers: [this.registry],
   });
-  private readonly prefixes = new Gauge({
-    name: 'wren_bgp_prefixes',
-    help: 'Prefixes received from and advertised to each peer',
-    labelNames: ['peer', 'direction'] as const,
-    registers: [this.registry],
-  });
   private readonly flaps = new Counter({
     name: 'wren_bgp_session_flaps_total',
     help: 'Times an Established session went down',
@@ -38,8 +32,56 @@ export class SpeakerMetrics {
     registers: [this.registry],
   });
 
+  private readonly loops = new Counter({
+    name: 'wren_bgp_loops_dropped_total',
+    help: 'Routes dropped by loop detection (RFC 4456 ORIGINATOR_ID / CLUSTER_LIST, own AS in AS_PATH)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly coalescedCounter = new Counter({
+    name: 'wren_bgp_updates_coalesced_total',
+    help: 'Route changes absorbed by a prefix already waiting to be sent (latest state wins)',
+    registers: [this.registry],
+  });
+  private coalescedSeen = 0;
+  /** set by the daemon: Loc-RIB sizes and paths per peer, read at scrape time */
+  ribView: (() => { routes: Record<string, number>; received: Record<string, number>; advertised: Record<string, number> }) | null = null;
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'wren_' });
+    const view = (): ReturnType<NonNullable<SpeakerMetrics['ribView']>> => this.ribView?.() ?? { routes: {}, received: {}, advertised: {} };
+    new Gauge({
+      name: 'wren_bgp_routes',
+      help: 'Prefixes in the Loc-RIB per family',
+      labelNames: ['family'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [family, n] of Object.entries(view().routes)) this.set({ family }, n);
+      },
+    });
+    new Gauge({
+      name: 'wren_bgp_prefixes',
+      help: 'Per peer: paths received and held (its Adj-RIB-In after import policy), and prefixes advertised',
+      labelNames: ['peer', 'direction'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        const v = view();
+        for (const [peer, n] of Object.entries(v.received)) this.set({ peer, direction: 'received' }, n);
+        for (const [peer, n] of Object.entries(v.advertised)) this.set({ peer, direction: 'advertised' }, n);
+      },
+    });
+  }
+
+  loopDropped(reason: string): void {
+    this.loops.inc({ reason });
+  }
+
+  /** `total` is the running count over all update groups; the counter follows it. */
+  coalesced(total: number): void {
+    if (total > this.coalescedSeen) this.coalescedCounter.inc(total - this.coalescedSeen);
+    this.coalescedSeen = Math.max(this.coalescedSeen, total);
   }
 
   state(peer: string, state: (typeof STATES)[number]): void {
@@ -51,8 +93,8 @@ export class SpeakerMetrics {
     this.messages.inc({ peer, direction, type });
   }
 
-  prefixCount(peer: string, direction: 'received' | 'advertised', n: number): void {
-    this.prefixes.set({ peer, direction }, n);
+  messageCount(peer: string, direction: 'in' | 'out', type: MessageKind, n: number): void {
+    this.messages.inc({ peer, direction, type }, n);
   }
 
   flap(peer: string): void {
@@ -62,7 +104,6 @@ export class SpeakerMetrics {
   forget(peer: string): void {
     for (const state of STATES) this.sessionState.remove({ peer, state });
     this.established.remove({ peer });
-    for (const direction of ['received', 'advertised']) this.prefixes.remove({ peer, direction });
   }
 }
 

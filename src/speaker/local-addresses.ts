@@ -3,7 +3,13 @@
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { isIPv4 } from 'node:net';
 import { ipv4ToNumber, ipv6ToBytes } from '../lib/prefix.js';
-import type { NextHopSelf } from './originate.js';
+
+/** Our addresses for "next hop self" towards one peer. */
+export interface NextHopSelf {
+  ipv4?: number;
+  ipv6?: string;
+  ipv6LinkLocal?: string;
+}
 
 /** "::ffff:10.0.0.1" → "10.0.0.1"; strips IPv6 zone ids. */
 export function normalizeAddress(a: string): string {

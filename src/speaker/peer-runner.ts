@@ -10,10 +10,11 @@ import { DEFAULT_CODEC_CONTEXT, type BgpMessage, type CodecContext, type Family,
 import { initialPeerState, peerStep, type PeerEffect, type PeerInput, type PeerState, type TimerName } from '../session/peer.js';
 import { codecContextOf, type Negotiated } from '../session/negotiate.js';
 import type { SessionConfig } from '../session/config.js';
-import { AdjRibIn } from '../rib/adj-rib-in.js';
+import type { GroupMember } from './update-group.js';
+import type { EnginePeer } from './route-engine.js';
 import type { MessageKind, NeighborDetail, NotificationInfo, PeerStatus, PeerType } from '../api/types.js';
 import type { PeerConfig } from '../config/schema.js';
-import { normalizeAddress } from './local-addresses.js';
+import { nextHopSelf, normalizeAddress, type NextHopSelf } from './local-addresses.js';
 import type { SpeakerMetrics } from '../daemon/metrics.js';
 
 type VisibleState = PeerStatus['state'];
@@ -34,9 +35,14 @@ export interface PeerRunnerComponents {
   onUpdate(runner: PeerRunner, msg: UpdateMessage): void;
   /** called when a ROUTE-REFRESH for a negotiated family arrives */
   onRouteRefresh(runner: PeerRunner, family: Family): void;
-  /** called when the session leaves Established */
-  onDown(runner: PeerRunner): void;
+  /** called when the session leaves Established; `graceful` when RFC 4724 keeps its routes */
+  onDown(runner: PeerRunner, graceful: { restartTime: number; families: Family[] } | null): void;
+  /** the peer sent more prefixes than allowed and the policy says stop */
+  onMaxPrefix(runner: PeerRunner, family: Family): void;
 }
+
+/** Session endings after which a graceful-restart peer's routes are kept (RFC 4724 §4.2). */
+const GRACEFUL_REASONS: ReadonlySet<string> = new Set(['connection-closed', 'connection-failed', 'peer-restarted', 'hold-timer-expired']);
 
 const zeroCounts = (): Record<MessageKind, number> => ({ open: 0, update: 0, notification: 0, keepalive: 0, 'route-refresh': 0 });
 
@@ -46,12 +52,11 @@ function jitter(timer: TimerName, seconds: number): number {
   return seconds * (0.75 + Math.random() * 0.25);
 }
 
-export class PeerRunner {
+export class PeerRunner implements EnginePeer {
   private state: PeerState;
   private readonly conns = new Map<number, Conn>();
   private readonly timers = new Map<string, { handle: NodeJS.Timeout; seconds: number }>();
   private stopped = false;
-  readonly adjRibIn = new AdjRibIn();
   visibleState: VisibleState = 'Idle';
   since = new Date();
   info = 'Not started';
@@ -59,7 +64,7 @@ export class PeerRunner {
   establishedConn: number | null = null;
   establishedAt: Date | null = null;
   flaps = 0;
-  prefixesAdvertised = 0;
+  private drainListener: (() => void) | null = null;
   readonly received = zeroCounts();
   readonly sent = zeroCounts();
   lastNotificationSent: NotificationInfo | null = null;
@@ -197,13 +202,13 @@ export class PeerRunner {
         }
         this.flaps++;
         this.c.metrics.flap(this.label);
+        const gr = this.negotiated?.gracefulRestart;
+        const graceful = gr && GRACEFUL_REASONS.has(e.reason) ? { restartTime: gr.restartTime, families: gr.families.map((f) => f.family) } : null;
         this.negotiated = null;
         this.establishedConn = null;
         this.establishedAt = null;
         this.c.logger.warn({ event: 'session.down', peer: this.peer.address, name: this.peer.name, reason: e.reason, info: this.info, notification: e.notification ? { direction: e.notification.direction, code: e.notification.code, subcode: e.notification.subcode } : undefined }, 'session down');
-        this.adjRibIn.clear();
-        this.prefixesAdvertised = 0;
-        this.c.onDown(this);
+        this.c.onDown(this, graceful);
         return;
       }
       case 'state':
@@ -240,6 +245,7 @@ export class PeerRunner {
     const conn: Conn = { id, socket, framer: new Framer(), ctx: DEFAULT_CODEC_CONTEXT };
     this.conns.set(id, conn);
     socket.on('data', (chunk: Buffer) => this.receive(conn, chunk));
+    socket.on('drain', () => this.drainListener?.());
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (this.conns.get(id) !== conn) return;
       this.c.logger.debug({ event: 'tcp.error', peer: this.peer.address, conn: id, code: err.code }, err.message);
@@ -295,18 +301,62 @@ export class PeerRunner {
   }
 
   /** Sends on the Established connection (used by the speaker for routes). */
-  sendEstablished(msg: BgpMessage | Buffer): boolean {
+  sendEstablished(msg: BgpMessage): boolean {
     if (this.establishedConn === null) return false;
     const conn = this.conns.get(this.establishedConn);
     if (!conn) return false;
-    if (Buffer.isBuffer(msg)) {
-      conn.socket.write(msg);
-      this.sent.update++;
-      this.c.metrics.message(this.label, 'out', 'update');
-      return true;
-    }
     this.send(conn.id, msg);
     return true;
+  }
+
+  // --- EnginePeer ---------------------------------------------------------------------------
+
+  families(): Family[] {
+    return this.negotiated ? [...this.negotiated.families] : [];
+  }
+
+  peerBgpId(): number | null {
+    return this.negotiated?.peerBgpId ?? null;
+  }
+
+  enhancedRouteRefresh(): boolean {
+    return this.negotiated?.enhancedRouteRefresh ?? false;
+  }
+
+  localNextHops(): NextHopSelf {
+    const conn = this.establishedConn !== null ? this.conns.get(this.establishedConn) : undefined;
+    const local = conn?.socket.localAddress;
+    if (!local) return {};
+    return nextHopSelf({ localAddress: local, peerAddress: this.peer.address, ...(this.peer.nextHop6 ? { nextHop6: this.peer.nextHop6 } : {}) });
+  }
+
+  member(sourceId: number): GroupMember {
+    const conn = this.establishedConn !== null ? this.conns.get(this.establishedConn) : undefined;
+    const runner = this;
+    return {
+      sourceId,
+      write(buf: Buffer, count: number): void {
+        if (!conn || conn.socket.destroyed || runner.conns.get(conn.id) !== conn) return;
+        conn.socket.write(buf);
+        runner.sent.update += count;
+        runner.c.metrics.messageCount(runner.label, 'out', 'update', count);
+      },
+      get backlog(): number {
+        return conn && !conn.socket.destroyed ? conn.socket.writableLength : 0;
+      },
+    };
+  }
+
+  sendRefreshMarker(family: Family, subtype: 1 | 2): void {
+    this.sendEstablished({ kind: 'route-refresh', afi: family === 'ipv4-unicast' ? 1 : 2, safi: 1, subtype });
+  }
+
+  onDrain(fn: () => void): void {
+    this.drainListener = fn;
+  }
+
+  stopForMaxPrefix(family: Family): void {
+    this.c.onMaxPrefix(this, family);
   }
 
   codecContext(): CodecContext | null {
@@ -362,8 +412,8 @@ export class PeerRunner {
       state: this.visibleState,
       since: this.since.toISOString(),
       info: this.info,
-      prefixesReceived: this.adjRibIn.size,
-      prefixesAdvertised: this.prefixesAdvertised,
+      prefixesReceived: 0,
+      prefixesAdvertised: 0,
     };
   }
 

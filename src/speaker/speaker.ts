@@ -4,19 +4,18 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { PeerConfig, WrenConfig } from '../config/schema.js';
 import { diffConfig, type ConfigDiff } from '../config/diff.js';
-import { ipv4ToNumber, numberToIpv4, parsePrefix } from '../lib/prefix.js';
-import { encodeEndOfRib } from '../wire/end-of-rib.js';
+import { ipv4ToNumber } from '../lib/prefix.js';
 import type { Family, UpdateMessage } from '../wire/types.js';
 import { encodeShutdownCommunication } from '../wire/notification.js';
 import { ErrorCode, CeaseSubcode } from '../wire/constants.js';
 import type { SessionConfig } from '../session/config.js';
 import { defaultSessionConfig } from '../session/config.js';
-import { PeerRunner } from './peer-runner.js';
-import { announceOriginated, withdrawOriginated, type Originated } from './originate.js';
-import { nextHopSelf, normalizeAddress } from './local-addresses.js';
+import { PeerRunner, type PeerRunnerComponents } from './peer-runner.js';
+import { normalizeAddress } from './local-addresses.js';
 import type { SpeakerMetrics } from '../daemon/metrics.js';
-import type { RouteView } from '../api/types.js';
-import { routeViews } from './route-view.js';
+import type { PeerStatus, RouteView } from '../api/types.js';
+import { routeViews, type RouteQuery } from './route-view.js';
+import { RouteEngine } from './route-engine.js';
 
 export interface SpeakerComponents {
   logger: Logger;
@@ -38,23 +37,25 @@ export function sessionConfigFor(cfg: WrenConfig, p: PeerConfig): SessionConfig 
   });
 }
 
-function originatedOf(cfg: WrenConfig): Originated {
-  const out: Originated = { v4: [], v6: [] };
-  for (const text of cfg.originate) {
-    const p = parsePrefix(text);
-    if (p.family === 'ipv4-unicast') out.v4.push(p.prefix);
-    else out.v6.push(p.prefix);
-  }
-  return out;
-}
-
 export class Speaker {
   private server: Server | null = null;
   private readonly peers = new Map<string, PeerRunner>();
-  private originated: Originated;
+  /** peers stopped for too many prefixes, waiting to be restarted */
+  private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  readonly engine: RouteEngine;
 
   constructor(private cfg: WrenConfig, private readonly c: SpeakerComponents) {
-    this.originated = originatedOf(cfg);
+    this.engine = new RouteEngine(cfg, c);
+    c.metrics.ribView = () => {
+      const received: Record<string, number> = {};
+      const advertised: Record<string, number> = {};
+      for (const r of this.peers.values()) {
+        const s = this.status(r);
+        received[r.label] = s.prefixesReceived;
+        advertised[r.label] = s.prefixesAdvertised;
+      }
+      return { routes: { 'ipv4-unicast': this.engine.rib.v4.prefixCount, 'ipv6-unicast': this.engine.rib.v6.prefixCount }, received, advertised };
+    };
   }
 
   get config(): WrenConfig {
@@ -113,70 +114,65 @@ export class Speaker {
   }
 
   private addPeer(p: PeerConfig): void {
-    const runner = new PeerRunner(p, sessionConfigFor(this.cfg, p), {
-      logger: this.c.logger,
-      metrics: this.c.metrics,
-      onEstablished: (r) => this.sendInitialTable(r),
-      onUpdate: (r, msg) => this.onUpdate(r, msg),
-      onRouteRefresh: (r, family) => this.onRouteRefresh(r, family),
-      onDown: (r) => this.c.metrics.prefixCount(r.label, 'received', 0),
-    });
+    const runner = new PeerRunner(p, sessionConfigFor(this.cfg, p), this.runnerComponents());
     this.peers.set(p.address, runner);
     this.c.metrics.state(runner.label, 'Idle');
     runner.start();
   }
 
-  private families(r: PeerRunner): Family[] {
-    return r.negotiated ? [...r.negotiated.families] : [];
-  }
-
-  private announceTo(r: PeerRunner, families: Family[], routes: Originated): number {
-    const local = r.detail(numberToIpv4).localAddress;
-    if (!local) return 0;
-    const { updates, skipped } = announceOriginated(
-      { localAs: this.cfg.asn, ebgp: r.ebgp, families, nextHop: nextHopSelf({ localAddress: local, peerAddress: r.peer.address, ...(r.peer.nextHop6 ? { nextHop6: r.peer.nextHop6 } : {}) }) },
-      routes,
-    );
-    for (const s of skipped) this.c.logger.warn({ event: 'originate.skipped', peer: r.peer.address, family: s.family }, s.message);
-    let n = 0;
-    for (const u of updates) {
-      r.sendEstablished(u);
-      n += u.nlri.prefixes.length + (u.mpReach?.nlri.prefixes.length ?? 0);
-    }
-    return n;
-  }
-
-  private sendInitialTable(r: PeerRunner): void {
-    const families = this.families(r);
-    r.prefixesAdvertised = this.announceTo(r, families, this.originated);
-    this.c.metrics.prefixCount(r.label, 'advertised', r.prefixesAdvertised);
-    for (const f of families) r.sendEstablished(encodeEndOfRib(f));
+  private runnerComponents(): PeerRunnerComponents {
+    return {
+      logger: this.c.logger,
+      metrics: this.c.metrics,
+      onEstablished: (r) => this.engine.peerUp(r),
+      onUpdate: (r, msg) => this.onUpdate(r, msg),
+      onRouteRefresh: (r, family) => {
+        this.c.logger.info({ event: 'route-refresh.received', peer: r.peer.address, family }, 'route refresh requested');
+        this.engine.refresh(r, family);
+      },
+      onDown: (r, graceful) => this.engine.peerDown(r, graceful),
+      onMaxPrefix: (r, family) => void this.maxPrefixStop(r, family),
+    };
   }
 
   private onUpdate(r: PeerRunner, msg: UpdateMessage): void {
     if (msg.attributeErrors.length > 0) {
       this.c.logger.warn({ event: 'update.attribute-error', peer: r.peer.address, treatAsWithdraw: msg.treatAsWithdraw, errors: msg.attributeErrors }, 'malformed attributes handled per RFC 7606');
     }
-    r.adjRibIn.apply(msg);
-    this.c.metrics.prefixCount(r.label, 'received', r.adjRibIn.size);
+    this.engine.receive(r, msg);
   }
 
-  private onRouteRefresh(r: PeerRunner, family: Family): void {
-    this.c.logger.info({ event: 'route-refresh.received', peer: r.peer.address, family }, 'route refresh requested');
-    const enhanced = r.negotiated?.enhancedRouteRefresh ?? false;
-    const afi = family === 'ipv4-unicast' ? 1 : 2;
-    // RFC 7313 §4: bracket the re-advertisement with BoRR/EoRR when negotiated.
-    if (enhanced) r.sendEstablished({ kind: 'route-refresh', afi, safi: 1, subtype: 1 });
-    this.announceTo(r, [family], this.originated);
-    if (enhanced) r.sendEstablished({ kind: 'route-refresh', afi, safi: 1, subtype: 2 });
+  /** RFC 4486 Cease / Maximum Number of Prefixes Reached, then a restart if configured. */
+  private async maxPrefixStop(r: PeerRunner, family: Family): Promise<void> {
+    const limit = family === 'ipv4-unicast' ? r.peer.maxPrefixes?.ipv4 : r.peer.maxPrefixes?.ipv6;
+    // RFC 4486 §4: data may carry AFI, SAFI and the upper bound.
+    const data = Buffer.alloc(7);
+    data.writeUInt16BE(family === 'ipv4-unicast' ? 1 : 2, 0);
+    data.writeUInt8(1, 2);
+    data.writeUInt32BE(limit ?? 0, 3);
+    if (this.peers.get(r.peer.address) !== r) return;
+    this.peers.delete(r.peer.address);
+    await r.stop({ code: ErrorCode.CEASE, subcode: CeaseSubcode.MAXIMUM_PREFIXES_REACHED, data });
+    this.engine.forget(r);
+    const after = r.peer.maxPrefixes?.restartAfter;
+    const stopped = new PeerRunner(r.peer, sessionConfigFor(this.cfg, r.peer), this.runnerComponents());
+    stopped.info = after ? `Maximum prefixes reached (${family}); restart in ${after}s` : `Maximum prefixes reached (${family}); stopped until the config changes`;
+    this.peers.set(r.peer.address, stopped);
+    if (after) {
+      const t = setTimeout(() => {
+        this.restartTimers.delete(r.peer.address);
+        if (this.peers.get(r.peer.address) === stopped) stopped.start();
+      }, after * 1000);
+      t.unref();
+      this.restartTimers.set(r.peer.address, t);
+    }
   }
 
   /** SIGHUP: apply the difference between the running and the new config. */
   async reconfigure(next: WrenConfig): Promise<ConfigDiff> {
     const diff = diffConfig(this.cfg, next);
-    const before = this.originated;
     this.cfg = next;
-    this.originated = originatedOf(next);
+    this.engine.reconfigure(next);
     const log = this.c.logger;
     await Promise.all([
       ...diff.removed.map(async (p) => {
@@ -184,14 +180,18 @@ export class Speaker {
         this.peers.delete(p.address);
         if (!r) return;
         log.info({ event: 'peer.removed', peer: p.address }, 'peer de-configured');
+        this.cancelRestart(p.address);
         await r.stop({ code: ErrorCode.CEASE, subcode: CeaseSubcode.PEER_DECONFIGURED, data: Buffer.alloc(0) });
+        this.engine.forget(r);
         this.c.metrics.forget(r.label);
       }),
       ...diff.changed.map(async ({ after }) => {
         const r = this.peers.get(after.address);
         if (r) {
           log.info({ event: 'peer.changed', peer: after.address }, 'peer configuration changed; resetting session');
+          this.cancelRestart(after.address);
           await r.stop({ code: ErrorCode.CEASE, subcode: CeaseSubcode.OTHER_CONFIGURATION_CHANGE, data: Buffer.alloc(0) });
+          this.engine.forget(r);
           this.c.metrics.forget(r.label);
         }
         this.peers.delete(after.address);
@@ -206,7 +206,6 @@ export class Speaker {
       log.info({ event: 'peer.added', peer: p.address }, 'peer configured');
       this.addPeer(p);
     }
-    if (diff.originateChanged) this.applyOriginateChange(before, diff);
     if (diff.listenChanged) {
       const old = this.server;
       this.server = null;
@@ -216,18 +215,10 @@ export class Speaker {
     return diff;
   }
 
-  private applyOriginateChange(before: Originated, diff: ConfigDiff): void {
-    const now = this.originated;
-    const gone: Originated = { v4: before.v4.filter((p) => !now.v4.includes(p)), v6: before.v6.filter((p) => !now.v6.includes(p)) };
-    const fresh: Originated = { v4: now.v4.filter((p) => !before.v4.includes(p)), v6: now.v6.filter((p) => !before.v6.includes(p)) };
-    for (const p of diff.unchanged) {
-      const r = this.peers.get(p.address);
-      if (!r || r.visibleState !== 'Established') continue;
-      const families = this.families(r);
-      for (const u of withdrawOriginated(families, gone)) r.sendEstablished(u);
-      this.announceTo(r, families, fresh);
-      r.prefixesAdvertised = families.reduce((n, f) => n + (f === 'ipv4-unicast' ? now.v4.length : now.v6.length), 0);
-    }
+  private cancelRestart(address: string): void {
+    const t = this.restartTimers.get(address);
+    if (t) clearTimeout(t);
+    this.restartTimers.delete(address);
   }
 
   /** SIGTERM: Cease / Administrative Shutdown with an RFC 9003 message to every peer. */
@@ -236,8 +227,10 @@ export class Speaker {
     const server = this.server;
     this.server = null;
     const closing = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    for (const a of [...this.restartTimers.keys()]) this.cancelRestart(a);
     await Promise.all([...this.peers.values()].map((r) => r.stop({ code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, data })));
     this.peers.clear();
+    this.engine.close();
     await closing;
   }
 
@@ -245,7 +238,22 @@ export class Speaker {
     return [...this.peers.values()];
   }
 
-  routes(filter: { family?: 'ipv4' | 'ipv6'; peer?: string }): RouteView[] {
-    return routeViews(this.originated, this.runners(), filter);
+  /** Whether this speaker reflects (has route-reflector clients): iBGP peers are then non-clients. */
+  get reflects(): boolean {
+    return this.cfg.peers.some((p) => p.rrClient && p.asn === this.cfg.asn);
+  }
+
+  status(r: PeerRunner): PeerStatus {
+    const s = r.status();
+    return {
+      ...s,
+      type: s.type === 'ibgp' && this.reflects ? 'non-client' : s.type,
+      prefixesReceived: this.engine.receivedFrom(r),
+      prefixesAdvertised: r.visibleState === 'Established' ? this.engine.advertisedTo(r) : 0,
+    };
+  }
+
+  routes(query: RouteQuery): RouteView[] {
+    return routeViews(this.engine, this.runners(), query);
   }
 }

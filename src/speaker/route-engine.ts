@@ -1,0 +1,454 @@
+// The routing half of the speaker: the RIB, import checks and policy on the way in, update
+// groups on the way out, graceful restart (receiving side), and the flush loop that writes
+// coalesced changes as sockets allow. Sessions live in PeerRunner; this file never touches a
+// socket directly (members write).
+import { networkInterfaces } from 'node:os';
+import type { Logger } from 'pino';
+import type { PeerConfig, WrenConfig } from '../config/schema.js';
+import { Rib } from '../rib/rib.js';
+import type { BestChange } from '../rib/loc-rib.js';
+import type { Path, PathSource } from '../rib/types.js';
+import { ConnectedResolver } from '../rib/next-hop.js';
+import { importCheck, type LoopReason } from '../reflector/import.js';
+import { exportSignature, type ExportTarget } from '../reflector/export-target.js';
+import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
+import { MaxPrefixGuard } from '../policy/max-prefix.js';
+import { ipv4ToNumber, parsePrefix } from '../lib/prefix.js';
+import { isEndOfRib } from '../wire/end-of-rib.js';
+import { encodeEndOfRib } from '../wire/end-of-rib.js';
+import type { CodecContext, Family, PathAttributes, UpdateMessage } from '../wire/types.js';
+import { UpdateGroup, type GroupMember } from './update-group.js';
+import type { NextHopSelf } from './local-addresses.js';
+import type { SpeakerMetrics } from '../daemon/metrics.js';
+
+export const LOCAL_SOURCE_ID = 0;
+
+/** A session as the engine sees it. PeerRunner implements it. */
+export interface EnginePeer {
+  readonly peer: PeerConfig;
+  readonly label: string;
+  /** negotiated families of the Established session */
+  families(): Family[];
+  codecContext(): CodecContext | null;
+  peerBgpId(): number | null;
+  localNextHops(): NextHopSelf;
+  /** the group member writing to this session's socket */
+  member(sourceId: number): GroupMember;
+  enhancedRouteRefresh(): boolean;
+  /** sends RFC 7313 BoRR (1) / EoRR (2) */
+  sendRefreshMarker(family: Family, subtype: 1 | 2): void;
+  /** called when the socket drains below the limit */
+  onDrain(fn: () => void): void;
+  /** Cease / Maximum Number of Prefixes Reached; the speaker restarts it later if configured */
+  stopForMaxPrefix(family: Family): void;
+}
+
+interface PeerEntry {
+  source: PathSource;
+  group: UpdateGroup | null;
+  member: GroupMember | null;
+  importPolicy: CompiledPolicy | null;
+  guard: MaxPrefixGuard | null;
+  /** RFC 4724 restart timer for stale paths */
+  staleTimer: NodeJS.Timeout | null;
+  /** families still waiting for End-of-RIB after a graceful restart */
+  staleFamilies: Set<Family>;
+}
+
+export interface EngineStats {
+  loopsDropped: Record<LoopReason, number>;
+  importRejected: number;
+}
+
+export interface RouteEngineComponents {
+  logger: Logger;
+  metrics: SpeakerMetrics;
+}
+
+export class RouteEngine {
+  readonly rib: Rib;
+  private readonly peers = new Map<EnginePeer, PeerEntry>();
+  private readonly groups = new Map<string, UpdateGroup>();
+  /** private groups that send a full table to one member (new session, route refresh) */
+  private readonly catchups = new Map<UpdateGroup, { peer: EnginePeer; done: () => void }>();
+  private nextSourceId = 1;
+  private flushScheduled = false;
+  private readonly localSource: PathSource;
+  private originated: { v4: number[]; v6: string[] } = { v4: [], v6: [] };
+  readonly stats: EngineStats = { loopsDropped: { 'originator-id-is-self': 0, 'cluster-list-loop': 0, 'own-as-in-path': 0 }, importRejected: 0 };
+  private routerId: number;
+  private clusterId: number;
+
+  constructor(private cfg: WrenConfig, private readonly c: RouteEngineComponents) {
+    this.routerId = ipv4ToNumber(cfg.routerId);
+    this.clusterId = ipv4ToNumber(cfg.clusterId ?? cfg.routerId);
+    this.rib = new Rib({
+      resolver: cfg.nextHopResolution === 'any' ? ConnectedResolver.everythingReachable() : connectedResolver(),
+      alwaysCompareMed: cfg.alwaysCompareMed,
+      maxPaths: cfg.maxPaths,
+    });
+    this.localSource = { id: LOCAL_SOURCE_ID, address: 'local', addressKey: 0, bgpId: this.routerId, asn: cfg.asn, kind: 'local', rrClient: false };
+    this.setOriginated(cfg.originate);
+  }
+
+  /** Global settings changed in place (sessions were reset by the speaker if needed). */
+  reconfigure(cfg: WrenConfig): void {
+    this.cfg = cfg;
+    this.routerId = ipv4ToNumber(cfg.routerId);
+    this.clusterId = ipv4ToNumber(cfg.clusterId ?? cfg.routerId);
+    this.setOriginated(cfg.originate);
+  }
+
+  // --- local routes -----------------------------------------------------------------------
+
+  setOriginated(list: readonly string[]): void {
+    const v4: number[] = [];
+    const v6: string[] = [];
+    for (const text of list) {
+      const p = parsePrefix(text);
+      if (p.family === 'ipv4-unicast') v4.push(p.prefix);
+      else v6.push(p.prefix);
+    }
+    const keep4 = new Set(v4);
+    const keep6 = new Set(v6);
+    for (const p of this.originated.v4) if (!keep4.has(p)) this.onChange(this.rib.withdraw(p, LOCAL_SOURCE_ID));
+    for (const p of this.originated.v6) if (!keep6.has(p)) this.onChange(this.rib.withdraw(p, LOCAL_SOURCE_ID));
+    // Local routes: empty AS_PATH, ORIGIN IGP; the next hop is filled in per group (self).
+    const attrs4: PathAttributes = this.rib.interner.intern({ origin: 0, asPath: [], nextHop: 0 });
+    const attrs6: PathAttributes = this.rib.interner.intern({ origin: 0, asPath: [] });
+    const path4: Path = { source: this.localSource, attrs: attrs4, nextHop: 0 };
+    const path6: Path = { source: this.localSource, attrs: attrs6, nextHop: '::' };
+    const had4 = new Set(this.originated.v4);
+    const had6 = new Set(this.originated.v6);
+    for (const p of v4) if (!had4.has(p)) this.onChange(this.rib.update(p, path4));
+    for (const p of v6) if (!had6.has(p)) this.onChange(this.rib.update(p, path6));
+    this.originated = { v4, v6 };
+    this.scheduleFlush();
+  }
+
+  // --- sessions ---------------------------------------------------------------------------
+
+  private entry(p: EnginePeer): PeerEntry {
+    let e = this.peers.get(p);
+    if (!e) {
+      const cfg = p.peer;
+      const importName = cfg.importPolicy;
+      const def = importName ? this.cfg.policies[importName] : undefined;
+      e = {
+        source: this.sourceFor(p, this.nextSourceId++),
+        group: null,
+        member: null,
+        importPolicy: def ? compilePolicy(def) : null,
+        guard: cfg.maxPrefixes ? new MaxPrefixGuard(cfg.maxPrefixes) : null,
+        staleTimer: null,
+        staleFamilies: new Set(),
+      };
+      this.peers.set(p, e);
+    }
+    return e;
+  }
+
+  private sourceFor(p: EnginePeer, id: number): PathSource {
+    const cfg = p.peer;
+    const ebgp = cfg.asn !== this.cfg.asn;
+    const addressKey = cfg.address.includes(':') ? cfg.address : ipv4ToNumber(cfg.address);
+    return { id, address: cfg.address, addressKey, bgpId: p.peerBgpId() ?? 0, asn: cfg.asn, kind: ebgp ? 'ebgp' : 'ibgp', rrClient: !ebgp && cfg.rrClient };
+  }
+
+  /** Session Established: join an update group after a full-table catch-up. */
+  peerUp(p: EnginePeer): void {
+    const e = this.entry(p);
+    e.source = this.sourceFor(p, e.source.id);
+    e.guard?.reset();
+    if (e.staleTimer === null && e.staleFamilies.size > 0) e.staleFamilies.clear();
+    // Families the restarted peer no longer offers, or a peer that no longer does GR, are swept.
+    const families = p.families();
+    for (const f of [...e.staleFamilies]) {
+      if (!families.includes(f)) {
+        e.staleFamilies.delete(f);
+        this.sweep(e, f);
+      }
+    }
+    const ctx = p.codecContext();
+    if (!ctx) return;
+    const target = this.targetFor(p);
+    const exportName = p.peer.exportPolicy;
+    const key = `${exportSignature(target)}|${exportName ?? ''}|${ctx.as4 ? 4 : 2}|${ctx.extendedMessage ? 'x' : ''}|${families.join(',')}`;
+    let group = this.groups.get(key);
+    if (!group) {
+      const def = exportName ? this.cfg.policies[exportName] : undefined;
+      group = new UpdateGroup(key, target, ctx, new Set(families), def ? compilePolicy(def) : null);
+      this.groups.set(key, group);
+    }
+    const member = p.member(e.source.id);
+    e.member = member;
+    e.group = group;
+    group.members.add(member);
+    p.onDrain(() => this.scheduleFlush());
+    this.c.logger.info({ event: 'update-group.join', peer: p.peer.address, group: shortKey(key), members: group.members.size }, 'peer joined update group');
+    this.sendFullTable(p, group, member, families, () => {
+      for (const f of families) member.write(encodeEndOfRib(f), 1, 0);
+    });
+  }
+
+  /** Sends every best route to one member through a private group with the same settings. */
+  private sendFullTable(p: EnginePeer, like: UpdateGroup, member: GroupMember, families: Family[], done: () => void): void {
+    const g = new UpdateGroup(`${like.key}|catch-up:${member.sourceId}`, like.target, like.ctx, new Set(families), like.exportPolicy);
+    g.members.add(member);
+    if (families.includes('ipv4-unicast')) this.rib.v4.forEachBest((prefix) => g.markDirty4(prefix, null));
+    if (families.includes('ipv6-unicast')) this.rib.v6.forEachBest((prefix) => g.markDirty6(prefix, null));
+    this.catchups.set(g, { peer: p, done });
+    this.scheduleFlush();
+  }
+
+  /** Session left Established. `graceful`: RFC 4724 applies (the peer will come back). */
+  peerDown(p: EnginePeer, graceful: { restartTime: number; families: Family[] } | null): void {
+    const e = this.peers.get(p);
+    if (!e) return;
+    this.leaveGroup(p, e);
+    if (graceful && graceful.families.length > 0) {
+      for (const f of graceful.families) {
+        this.rib.markStale(e.source.id, f);
+        e.staleFamilies.add(f);
+      }
+      // Families without forwarding state preserved are not kept (RFC 4724 §4.2).
+      for (const f of ['ipv4-unicast', 'ipv6-unicast'] as const) if (!graceful.families.includes(f)) this.sweep(e, f, true);
+      if (e.staleTimer) clearTimeout(e.staleTimer);
+      e.staleTimer = setTimeout(() => {
+        e.staleTimer = null;
+        this.c.logger.warn({ event: 'graceful-restart.expired', peer: p.peer.address }, 'restart time expired; removing stale routes');
+        for (const f of [...e.staleFamilies]) this.sweep(e, f);
+      }, graceful.restartTime * 1000);
+      e.staleTimer.unref();
+      this.c.logger.info({ event: 'graceful-restart.stale', peer: p.peer.address, families: graceful.families, restartTime: graceful.restartTime }, 'peer restarting; keeping its routes as stale');
+    } else {
+      this.withdrawAll(p, e);
+    }
+    this.scheduleFlush();
+  }
+
+  /** Peer removed from the config: everything it sent goes. */
+  forget(p: EnginePeer): void {
+    const e = this.peers.get(p);
+    if (!e) return;
+    this.leaveGroup(p, e);
+    this.withdrawAll(p, e);
+    this.peers.delete(p);
+    this.scheduleFlush();
+  }
+
+  private withdrawAll(p: EnginePeer, e: PeerEntry): void {
+    if (e.staleTimer) clearTimeout(e.staleTimer);
+    e.staleTimer = null;
+    e.staleFamilies.clear();
+    this.rib.withdrawSource(e.source.id, (ch) => this.onChange(ch));
+    void p;
+  }
+
+  private sweep(e: PeerEntry, family: Family, quiet = false): void {
+    e.staleFamilies.delete(family);
+    if (e.staleFamilies.size === 0 && e.staleTimer) {
+      clearTimeout(e.staleTimer);
+      e.staleTimer = null;
+    }
+    const changes = this.rib.sweepStale(e.source.id, family, (ch) => this.onChange(ch));
+    void changes;
+    if (!quiet) this.c.logger.info({ event: 'graceful-restart.swept', peer: e.source.address, family }, 'stale routes swept');
+    this.scheduleFlush();
+  }
+
+  private leaveGroup(p: EnginePeer, e: PeerEntry): void {
+    if (e.group && e.member) {
+      e.group.members.delete(e.member);
+      if (e.group.members.size === 0) this.groups.delete(e.group.key);
+    }
+    for (const [g, c] of this.catchups) if (c.peer === p) this.catchups.delete(g);
+    e.group = null;
+    e.member = null;
+  }
+
+  private targetFor(p: EnginePeer): ExportTarget {
+    const cfg = p.peer;
+    const ebgp = cfg.asn !== this.cfg.asn;
+    return {
+      kind: ebgp ? 'ebgp' : 'ibgp',
+      rrClient: !ebgp && cfg.rrClient,
+      asn: cfg.asn,
+      localAs: this.cfg.asn,
+      routerId: this.routerId,
+      clusterId: this.clusterId,
+      nextHopSelf: cfg.nextHopSelf,
+      nextHopKeep: cfg.nextHopKeep,
+      localAddress: p.localNextHops(),
+    };
+  }
+
+  // --- receiving ----------------------------------------------------------------------------
+
+  receive(p: EnginePeer, msg: UpdateMessage): void {
+    const e = this.peers.get(p);
+    if (!e) return;
+    const eor = isEndOfRib(msg);
+    if (eor) {
+      if (e.staleFamilies.has(eor)) this.sweep(e, eor);
+      return;
+    }
+    let update = msg;
+    const attrs = msg.attrs;
+    if (attrs && !msg.treatAsWithdraw) {
+      const nh = msg.mpReach?.nextHop ?? attrs.nextHop ?? 0;
+      const verdict = importCheck({ source: e.source, attrs, nextHop: nh }, { asn: this.cfg.asn, routerId: this.routerId, clusterId: this.clusterId, allowOwnAs: p.peer.allowOwnAs });
+      if (!verdict.ok) {
+        this.stats.loopsDropped[verdict.reason]++;
+        this.c.metrics.loopDropped(verdict.reason);
+        this.c.logger.debug({ event: 'route.loop-dropped', peer: p.peer.address, reason: verdict.reason }, 'route dropped: loop');
+        // The routes are unusable; any earlier path of this source for them goes (implicit withdraw).
+        update = { ...msg, treatAsWithdraw: true };
+      }
+    }
+    const policy = e.importPolicy;
+    const importFn = policy
+      ? (family: Family, prefix: number | string, path: Path): Path | null => {
+          const v = policy.evaluate(family, prefix, path.attrs);
+          if (!v.accept) {
+            this.stats.importRejected++;
+            return null;
+          }
+          return v.attrs === path.attrs ? path : { ...path, attrs: this.rib.interner.intern(v.attrs) };
+        }
+      : undefined;
+    this.rib.applyUpdate(e.source, update, importFn, (ch) => this.onChange(ch));
+    if (e.guard) this.checkMaxPrefix(p, e);
+    this.scheduleFlush();
+  }
+
+  private checkMaxPrefix(p: EnginePeer, e: PeerEntry): void {
+    const counts = this.rib.countFrom(e.source.id);
+    for (const family of ['ipv4-unicast', 'ipv6-unicast'] as const) {
+      const verdict = e.guard!.check(family, family === 'ipv4-unicast' ? counts.ipv4 : counts.ipv6);
+      if (verdict === 'warn') this.c.logger.warn({ event: 'max-prefix.exceeded', peer: p.peer.address, family, count: family === 'ipv4-unicast' ? counts.ipv4 : counts.ipv6 }, 'maximum prefixes exceeded');
+      if (verdict === 'stop') {
+        this.c.logger.error({ event: 'max-prefix.stop', peer: p.peer.address, family }, 'maximum prefixes exceeded; stopping the session');
+        p.stopForMaxPrefix(family);
+        return;
+      }
+    }
+  }
+
+  /** Peer asked for our routes again (RFC 2918), bracketed by BoRR/EoRR when enhanced (RFC 7313). */
+  refresh(p: EnginePeer, family: Family): void {
+    const e = this.peers.get(p);
+    if (!e || !e.group || !e.member) return;
+    if (!p.families().includes(family)) return;
+    const enhanced = p.enhancedRouteRefresh();
+    if (enhanced) p.sendRefreshMarker(family, 1);
+    this.sendFullTable(p, e.group, e.member, [family], () => {
+      if (enhanced) p.sendRefreshMarker(family, 2);
+    });
+  }
+
+  // --- sending ------------------------------------------------------------------------------
+
+  private onChange(ch: BestChange | null): void {
+    if (!ch) return;
+    if (typeof ch.prefix === 'number') {
+      for (const g of this.groups.values()) g.markDirty4(ch.prefix, ch.previous);
+      for (const g of this.catchups.keys()) g.markDirty4(ch.prefix, ch.previous);
+    } else {
+      for (const g of this.groups.values()) g.markDirty6(ch.prefix, ch.previous);
+      for (const g of this.catchups.keys()) g.markDirty6(ch.prefix, ch.previous);
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private readonly lookup = {
+    best4: (p: number): Path | null => this.rib.v4.best(p),
+    best6: (p: string): Path | null => this.rib.v6.best(p),
+  };
+
+  /** One slice per group; more slices are scheduled while work remains and sockets allow. */
+  private flush(): void {
+    let more = false;
+    for (const g of [...this.groups.values(), ...this.catchups.keys()]) {
+      if (g.pending === 0) continue;
+      if (g.blocked()) continue; // its member's drain reschedules us
+      g.flush(this.lookup);
+      if (g.pending > 0) more = true;
+    }
+    for (const [g, c] of this.catchups) {
+      if (g.pending === 0 && !g.blocked()) {
+        this.catchups.delete(g);
+        c.done();
+      }
+    }
+    this.c.metrics.coalesced(this.coalescedTotal());
+    if (more) this.scheduleFlush();
+  }
+
+  private coalescedTotal(): number {
+    let n = 0;
+    for (const g of this.groups.values()) n += g.stats.coalesced;
+    return n;
+  }
+
+  // --- views ----------------------------------------------------------------------------------
+
+  sourceOf(p: EnginePeer): PathSource | null {
+    return this.peers.get(p)?.source ?? null;
+  }
+
+  receivedFrom(p: EnginePeer): number {
+    const e = this.peers.get(p);
+    if (!e) return 0;
+    const c = this.rib.countFrom(e.source.id);
+    return c.ipv4 + c.ipv6;
+  }
+
+  private readonly advertisedCache = new WeakMap<UpdateGroup, { at: number; n: number; source: number }>();
+
+  /**
+   * Prefixes this peer's group exports (computed from the Loc-RIB, not stored; cached for a
+   * second so a polling CLI does not walk a million routes each time).
+   */
+  advertisedTo(p: EnginePeer): number {
+    const e = this.peers.get(p);
+    if (!e?.group) return 0;
+    const g = e.group;
+    const cached = this.advertisedCache.get(g);
+    if (cached && cached.source === e.source.id && Date.now() - cached.at < 1000 && g.pending === 0) return cached.n;
+    let n = 0;
+    const count = (family: Family) => (prefix: number | string, best: Path) => {
+      if (best.source.id !== e.source.id && g.exportOf(best, family, prefix).action === 'send') n++;
+    };
+    if (g.families.has('ipv4-unicast')) this.rib.v4.forEachBest(count('ipv4-unicast'));
+    if (g.families.has('ipv6-unicast')) this.rib.v6.forEachBest(count('ipv6-unicast'));
+    this.advertisedCache.set(g, { at: Date.now(), n, source: e.source.id });
+    return n;
+  }
+
+  groupOf(p: EnginePeer): { key: string; members: number } | null {
+    const g = this.peers.get(p)?.group;
+    return g ? { key: shortKey(g.key), members: g.members.size } : null;
+  }
+
+  close(): void {
+    for (const e of this.peers.values()) if (e.staleTimer) clearTimeout(e.staleTimer);
+  }
+}
+
+function shortKey(key: string): string {
+  return key.length > 60 ? `${key.slice(0, 57)}...` : key;
+}
+
+/** Connected subnets of this host (the kernel issue replaces this with kernel routes). */
+function connectedResolver(): ConnectedResolver {
+  return ConnectedResolver.fromInterfaces(networkInterfaces());
+}

@@ -1,0 +1,250 @@
+// Update groups (DESIGN.md): peers with the same export signature, export policy and codec
+// context share one export computation and one encoded buffer per batch, written to every
+// member's socket.
+//
+// No Adj-RIB-Out is stored: a group keeps a set of dirty prefixes, each with the best path it
+// had when it was last sent (the `previous` of the first change after a flush). A flush reads
+// the current best from the Loc-RIB and sends the latest state only, so a burst of changes to
+// one prefix costs one announcement (coalescing), and a slow group never queues messages:
+// its dirty set is bounded by the number of prefixes.
+import type { Path } from '../rib/types.js';
+import type { CodecContext, Family, PathAttributes } from '../wire/types.js';
+import { exportPath, type ExportResult } from '../reflector/export.js';
+import { ExportCache } from '../reflector/export-cache.js';
+import type { ExportTarget } from '../reflector/export-target.js';
+import { encodeAttributes } from '../wire/attributes/encode-attributes.js';
+import { packIpv4, packIpv4Withdrawals, packIpv6, packIpv6Withdrawals } from '../wire/update-pack.js';
+import type { CompiledPolicy } from '../policy/compile.js';
+
+/** What a group needs from the Loc-RIB. */
+export interface BestLookup {
+  best4(prefix: number): Path | null;
+  best6(prefix: string): Path | null;
+}
+
+/** What a group needs from a member session. */
+export interface GroupMember {
+  /** PathSource id of the session (routes it sent us are never sent back to it) */
+  readonly sourceId: number;
+  /** writes encoded UPDATEs; `count` is the number of messages in `buf` */
+  write(buf: Buffer, count: number, prefixes: number): void;
+  /** octets queued in user space for this socket */
+  readonly backlog: number;
+}
+
+/** More than this queued on any member pauses the group until it drains. */
+export const GROUP_BACKLOG_LIMIT = 8 * 1024 * 1024;
+/** Prefixes handled per flush slice before yielding to I/O. */
+export const FLUSH_SLICE = 20_000;
+
+export type GroupExport = ExportResult | { action: 'skip'; reason: 'export-policy' };
+const REJECTED_BY_POLICY: GroupExport = Object.freeze({ action: 'skip', reason: 'export-policy' });
+
+/** Encoded output of one slice: for everyone, for everyone but one member, for one member. */
+interface Encoded {
+  shared: Buffer[];
+  except: Map<number, Buffer[]>;
+  only: Map<number, Buffer[]>;
+}
+
+function push(map: Map<number, Buffer[]>, id: number, bufs: Buffer[]): void {
+  const list = map.get(id);
+  if (list) list.push(...bufs);
+  else map.set(id, [...bufs]);
+}
+
+interface Batch<K> {
+  /** attrs object → (excluded member id or -1) → prefixes */
+  announce: Map<PathAttributes, Map<number | string, { nextHop: number | string; linkLocal?: string; prefixes: K[] }>>;
+  /** prefixes to withdraw from every member */
+  withdrawAll: K[];
+  /** prefixes to withdraw from one member only (its own route became best) */
+  withdrawOne: Map<number, K[]>;
+}
+
+export interface GroupStats {
+  /** changes absorbed by an already dirty prefix (latest state wins) */
+  coalesced: number;
+  flushedPrefixes: number;
+  updatesBuilt: number;
+}
+
+export class UpdateGroup {
+  readonly members = new Set<GroupMember>();
+  readonly cache: ExportCache;
+  private readonly dirty4 = new Map<number, Path | null>();
+  private readonly dirty6 = new Map<string, Path | null>();
+  private readonly attrBytes = new WeakMap<PathAttributes, Buffer>();
+  readonly stats: GroupStats = { coalesced: 0, flushedPrefixes: 0, updatesBuilt: 0 };
+
+  constructor(
+    readonly key: string,
+    readonly target: ExportTarget,
+    readonly ctx: CodecContext,
+    readonly families: ReadonlySet<Family>,
+    readonly exportPolicy: CompiledPolicy | null,
+  ) {
+    this.cache = new ExportCache(key);
+  }
+
+  get maxSize(): number {
+    return this.ctx.extendedMessage ? 65535 : 4096;
+  }
+
+  get pending(): number {
+    return this.dirty4.size + this.dirty6.size;
+  }
+
+  /** Records a best-path change; `previous` is what the prefix had before this change. */
+  markDirty4(prefix: number, previous: Path | null): void {
+    if (!this.families.has('ipv4-unicast')) return;
+    if (this.dirty4.has(prefix)) this.stats.coalesced++;
+    else this.dirty4.set(prefix, previous);
+  }
+
+  markDirty6(prefix: string, previous: Path | null): void {
+    if (!this.families.has('ipv6-unicast')) return;
+    if (this.dirty6.has(prefix)) this.stats.coalesced++;
+    else this.dirty6.set(prefix, previous);
+  }
+
+  blocked(): GroupMember | null {
+    for (const m of this.members) if (m.backlog > GROUP_BACKLOG_LIMIT) return m;
+    return null;
+  }
+
+  /** The path as this group sends it, after the propagation rules and export policy. */
+  exportOf(path: Path, family: Family, prefix: number | string): GroupExport {
+    const r = exportPath(path, this.target, this.cache);
+    if (r.action !== 'send' || !this.exportPolicy) return r;
+    const v = this.exportPolicy.evaluate(family, prefix, r.attrs);
+    if (!v.accept) return REJECTED_BY_POLICY;
+    return v.attrs === r.attrs ? r : { ...r, attrs: v.attrs };
+  }
+
+  /**
+   * Sends up to `limit` dirty prefixes to every member. Returns how many were handled; the
+   * caller schedules the next slice while `pending > 0` and no member is blocked.
+   */
+  flush(rib: BestLookup, limit = FLUSH_SLICE): number {
+    if (this.members.size === 0) {
+      const n = this.pending;
+      this.dirty4.clear();
+      this.dirty6.clear();
+      return n;
+    }
+    const memberIds = new Set<number>();
+    for (const m of this.members) memberIds.add(m.sourceId);
+    let done = 0;
+    const enc: Encoded = { shared: [], except: new Map(), only: new Map() };
+    if (this.dirty4.size > 0) {
+      const { batch, handled } = this.collect(this.dirty4, limit, memberIds, 'ipv4-unicast', (p) => rib.best4(p));
+      done += handled;
+      this.encode4(batch, enc);
+    }
+    if (done < limit && this.dirty6.size > 0) {
+      const { batch, handled } = this.collect(this.dirty6, limit - done, memberIds, 'ipv6-unicast', (p) => rib.best6(p));
+      done += handled;
+      this.encode6(batch, enc);
+    }
+    this.stats.flushedPrefixes += done;
+    const join = (bufs: Buffer[]): Buffer => (bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs));
+    const shared = enc.shared.length > 0 ? join(enc.shared) : null;
+    const except = [...enc.except].map(([id, bufs]) => ({ id, buf: join(bufs), count: bufs.length }));
+    this.stats.updatesBuilt += enc.shared.length + except.reduce((n, e) => n + e.count, 0);
+    for (const m of this.members) {
+      if (shared) m.write(shared, enc.shared.length, done);
+      for (const e of except) if (e.id !== m.sourceId) m.write(e.buf, e.count, 0);
+      const mine = enc.only.get(m.sourceId);
+      if (mine) m.write(join(mine), mine.length, 0);
+    }
+    return done;
+  }
+
+  private collect<K extends number | string>(
+    dirty: Map<K, Path | null>,
+    limit: number,
+    memberIds: ReadonlySet<number>,
+    family: Family,
+    best: (p: K) => Path | null,
+  ): { batch: Batch<K>; handled: number } {
+    const batch: Batch<K> = { announce: new Map(), withdrawAll: [], withdrawOne: new Map() };
+    let handled = 0;
+    for (const [prefix, previous] of dirty) {
+      if (handled >= limit) break;
+      dirty.delete(prefix);
+      handled++;
+      const cur = best(prefix);
+      const exp = cur ? this.exportOf(cur, family, prefix) : null;
+      if (exp && exp.action === 'send' && cur) {
+        // A member never gets its own route back (split horizon); it must lose what it had.
+        const excluded = memberIds.has(cur.source.id) ? cur.source.id : -1;
+        let byExcl = batch.announce.get(exp.attrs);
+        if (!byExcl) {
+          byExcl = new Map();
+          batch.announce.set(exp.attrs, byExcl);
+        }
+        const key = typeof exp.nextHop === 'string' ? hashNextHop(excluded, exp.nextHop, exp.linkLocalNextHop) : excluded;
+        let bucket = byExcl.get(key);
+        if (!bucket) {
+          bucket = exp.linkLocalNextHop ? { nextHop: exp.nextHop, linkLocal: exp.linkLocalNextHop, prefixes: [] } : { nextHop: exp.nextHop, prefixes: [] };
+          byExcl.set(key, bucket);
+        }
+        bucket.prefixes.push(prefix);
+        if (excluded >= 0 && previous && previous.source.id !== excluded && this.exportOf(previous, family, prefix).action === 'send') {
+          let list = batch.withdrawOne.get(excluded);
+          if (!list) batch.withdrawOne.set(excluded, (list = []));
+          list.push(prefix);
+        }
+      } else if (previous && this.exportOf(previous, family, prefix).action === 'send') {
+        batch.withdrawAll.push(prefix);
+      }
+    }
+    return { batch, handled };
+  }
+
+  private bytesOf(attrs: PathAttributes): Buffer {
+    let b = this.attrBytes.get(attrs);
+    if (!b) {
+      b = encodeAttributes(attrs, this.ctx);
+      this.attrBytes.set(attrs, b);
+    }
+    return b;
+  }
+
+  private encode4(batch: Batch<number>, enc: Encoded): void {
+    if (batch.withdrawAll.length > 0) enc.shared.push(...packIpv4Withdrawals(batch.withdrawAll, this.maxSize));
+    for (const [id, list] of batch.withdrawOne) push(enc.only, id, packIpv4Withdrawals(list, this.maxSize));
+    for (const [attrs, byExcl] of batch.announce) {
+      for (const [key, bucket] of byExcl) {
+        const withNh = typeof bucket.nextHop === 'number' && attrs.nextHop !== bucket.nextHop ? { ...attrs, nextHop: bucket.nextHop } : attrs;
+        const bufs = packIpv4(this.bytesOf(withNh), bucket.prefixes as number[], this.maxSize);
+        const excl = excludedOf(key);
+        if (excl === -1) enc.shared.push(...bufs);
+        else push(enc.except, excl, bufs);
+      }
+    }
+  }
+
+  private encode6(batch: Batch<string>, enc: Encoded): void {
+    if (batch.withdrawAll.length > 0) enc.shared.push(...packIpv6Withdrawals(batch.withdrawAll, this.maxSize));
+    for (const [id, list] of batch.withdrawOne) push(enc.only, id, packIpv6Withdrawals(list, this.maxSize));
+    for (const [attrs, byExcl] of batch.announce) {
+      for (const [key, bucket] of byExcl) {
+        const nh = bucket.linkLocal ? { nextHop: bucket.nextHop as string, linkLocalNextHop: bucket.linkLocal } : { nextHop: bucket.nextHop as string };
+        const bufs = packIpv6(this.bytesOf(attrs), nh, bucket.prefixes as string[], this.maxSize);
+        const excl = excludedOf(key);
+        if (excl === -1) enc.shared.push(...bufs);
+        else push(enc.except, excl, bufs);
+      }
+    }
+  }
+}
+
+function excludedOf(key: number | string): number {
+  return typeof key === 'number' ? key : Number(key.slice(0, key.indexOf('|')));
+}
+
+function hashNextHop(excluded: number, nextHop: string, linkLocal?: string): string {
+  return `${excluded}|${nextHop}|${linkLocal ?? ''}`;
+}
