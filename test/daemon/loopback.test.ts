@@ -157,3 +157,46 @@ describe('daemon start-up errors', () => {
     expect(res.stderr).toMatch(/peers\[0\]\.asn: /);
   });
 });
+
+describe('max-prefix limit', () => {
+  const portC = portA + 10;
+  const portD = portA + 11;
+  let c: WrenHandle;
+  let d: WrenHandle;
+  afterAll(async () => {
+    await c?.stop();
+    await d?.stop();
+  });
+
+  it('stops a peer that sends too many prefixes with Cease / Maximum Number of Prefixes Reached and restarts it later', async () => {
+    c = await startWren({
+      name: 'wren-c',
+      config: {
+        asn: 65003,
+        routerId: '10.0.0.3',
+        listen: { address: '127.0.0.3', port: portC },
+        originate: ['10.31.0.0/24', '10.32.0.0/24', '10.33.0.0/24'],
+        peers: [{ address: '127.0.0.4', port: portD, asn: 65004, localAddress: '127.0.0.3', connectRetryTime: 1 }],
+      },
+    });
+    d = await startWren({
+      name: 'wren-d',
+      config: {
+        asn: 65004,
+        routerId: '10.0.0.4',
+        listen: { address: '127.0.0.4', port: portD },
+        peers: [{ address: '127.0.0.3', port: portC, asn: 65003, localAddress: '127.0.0.4', passive: true, maxPrefixes: { ipv4: 2, action: 'stop', restartAfter: 1 } }],
+      },
+    });
+    const stopped = await waitFor(async () => {
+      const p = await d.peer('127.0.0.3');
+      return /Maximum prefixes reached/.test(p.info) ? p : undefined;
+    }, { timeoutMs: 15_000, what: 'd to stop the session for too many prefixes' });
+    expect(stopped.info).toBe('Maximum prefixes reached (ipv4-unicast); restart in 1s');
+    const [n] = await c.call('neighbors', { address: '127.0.0.4' });
+    expect(n!.lastNotificationReceived).toMatchObject({ code: 6, subcode: 1 });
+    expect((await d.call('routes', { peer: '127.0.0.3' })).length).toBe(0);
+    // restartAfter: the session comes back (and is stopped again, since c still sends three)
+    await waitFor(async () => (await c.call('neighbors', { address: '127.0.0.4' }))[0]!.flaps >= 2, { timeoutMs: 15_000, what: 'the session to be restarted and stopped again' });
+  });
+});
