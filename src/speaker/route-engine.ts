@@ -183,10 +183,19 @@ export class RouteEngine {
     const member = p.member(e.source.id);
     e.member = member;
     e.group = group;
-    group.members.add(member);
     p.onDrain(() => this.scheduleFlush());
-    this.c.logger.info({ event: 'update-group.join', peer: p.peer.address, group: shortKey(key), members: group.members.size }, 'peer joined update group');
+    // The member joins the group only when its catch-up is done: until then the catch-up group
+    // gets every change too (onChange), so joining earlier would send each changed prefix twice.
     this.sendFullTable(p, group, member, families, () => {
+      // The group may have emptied and been dropped (or replaced) during the catch-up.
+      let joined = this.groups.get(key);
+      if (!joined) {
+        joined = group;
+        this.groups.set(key, joined);
+      }
+      e.group = joined;
+      joined.members.add(member);
+      this.c.logger.info({ event: 'update-group.join', peer: p.peer.address, group: shortKey(key), members: joined.members.size }, 'peer joined update group');
       for (const f of families) member.write(encodeEndOfRib(f), 1, 0);
     });
   }
@@ -211,8 +220,11 @@ export class RouteEngine {
         this.rib.markStale(e.source.id, f);
         e.staleFamilies.add(f);
       }
-      // Families without forwarding state preserved are not kept (RFC 4724 §4.2).
-      for (const f of ['ipv4-unicast', 'ipv6-unicast'] as const) if (!graceful.families.includes(f)) this.sweep(e, f, true);
+      // Families without forwarding state preserved are not kept (RFC 4724 §4.2). Their paths
+      // were not marked stale, so sweepStale would keep them: withdraw them outright.
+      const sink = (ch: BestChange): void => this.onChange(ch);
+      if (!graceful.families.includes('ipv4-unicast')) this.rib.v4.withdrawSource(e.source.id, sink);
+      if (!graceful.families.includes('ipv6-unicast')) this.rib.v6.withdrawSource(e.source.id, sink);
       if (e.staleTimer) clearTimeout(e.staleTimer);
       e.staleTimer = setTimeout(() => {
         e.staleTimer = null;
