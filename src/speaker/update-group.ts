@@ -176,6 +176,11 @@ export class UpdateGroup {
       handled++;
       const cur = best(prefix);
       const exp = cur ? this.exportOf(cur, family, prefix) : null;
+      if (exp && exp.action === 'send' && cur && previous && previous.source.id === cur.source.id && sameExport(exp, this.exportOf(previous, family, prefix))) {
+        // Same source re-announced what it had (e.g. after a graceful restart): the peers
+        // already hold exactly this, so nothing goes out.
+        continue;
+      }
       if (exp && exp.action === 'send' && cur) {
         // A member never gets its own route back (split horizon); it must lose what it had.
         const excluded = memberIds.has(cur.source.id) ? cur.source.id : -1;
@@ -247,4 +252,9 @@ function excludedOf(key: number | string): number {
 
 function hashNextHop(excluded: number, nextHop: string, linkLocal?: string): string {
   return `${excluded}|${nextHop}|${linkLocal ?? ''}`;
+}
+
+/** Two export results that would put identical bytes on the wire (attrs are shared objects). */
+function sameExport(a: GroupExport, b: GroupExport): boolean {
+  return a.action === 'send' && b.action === 'send' && a.attrs === b.attrs && a.nextHop === b.nextHop && a.linkLocalNextHop === b.linkLocalNextHop;
 }

@@ -218,6 +218,22 @@ describe('coalescing', () => {
     expect(wires[0]!.msg.withdrawn.prefixes).toEqual([]);
   });
 
+  it('sends nothing when a source re-announces exactly what it had (graceful restart refresh)', () => {
+    const h = new Harness();
+    const m = new FakeMember(50);
+    const g = h.group([m]);
+    const a = attrs({ med: 5 });
+    h.announce4(src, [P], a);
+    h.flush(g);
+    expect(m.received().length).toBe(1);
+    h.announce4(src, [P], a); // a new Path object with the same (shared) attributes
+    h.flush(g);
+    expect(m.received().length).toBe(1);
+    h.announce4(src, [P], attrs({ med: 6 }));
+    h.flush(g);
+    expect(m.received().length).toBe(2);
+  });
+
   it('sends nothing for a prefix announced and withdrawn again before it was ever sent', () => {
     const h = new Harness();
     const m = new FakeMember(50);
