@@ -147,7 +147,9 @@ function startWrenReflector(lab: Lab, host: LabHost, spec: ReflectorSpec): Daemo
   writeFileSync(configFile, stringify(config));
   // Plain `node bin/wren daemon`, default heap and info-level logs: what an operator runs.
   const env = { ...process.env, WREN_LOG_LEVEL: 'info' };
-  return lab.spawn(host.ns, process.execPath, [WREN_BIN, 'daemon', '--config', configFile, '--control', join(dir, 'wren.sock')], {
+  // WREN_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the reflector.
+  const nodeArgs = (process.env.WREN_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  return lab.spawn(host.ns, process.execPath, [...nodeArgs, WREN_BIN, 'daemon', '--config', configFile, '--control', join(dir, 'wren.sock')], {
     logFile: join(dir, 'wren.log'),
     name: `wren@${host.name}`,
     env,

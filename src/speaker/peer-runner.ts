@@ -39,6 +39,8 @@ export interface PeerRunnerComponents {
   onDown(runner: PeerRunner, graceful: { restartTime: number; families: Family[] } | null): void;
   /** the peer sent more prefixes than allowed and the policy says stop */
   onMaxPrefix(runner: PeerRunner, family: Family): void;
+  /** input back-pressure from the route engine */
+  inputGate?: { overloaded(): boolean; whenDrained(fn: () => void): void };
 }
 
 /** Session endings after which a graceful-restart peer's routes are kept (RFC 4724 §4.2). */
@@ -297,6 +299,13 @@ export class PeerRunner implements EnginePeer {
       this.c.metrics.message(this.label, 'in', msg.kind);
       if (msg.kind === 'notification') this.lastNotificationReceived = notificationInfo(msg.code, msg.subcode, msg.data);
       this.input({ kind: 'message', conn: conn.id, message: msg });
+    }
+    const gate = this.c.inputGate;
+    if (gate && !conn.socket.isPaused() && gate.overloaded()) {
+      conn.socket.pause();
+      gate.whenDrained(() => {
+        if (this.conns.get(conn.id) === conn && !conn.socket.destroyed) conn.socket.resume();
+      });
     }
   }
 

@@ -22,6 +22,13 @@ import type { NextHopSelf } from './local-addresses.js';
 import type { SpeakerMetrics } from '../daemon/metrics.js';
 
 export const LOCAL_SOURCE_ID = 0;
+/**
+ * Input back-pressure: above this many prefixes waiting in update groups, sessions stop
+ * reading until the groups are below INPUT_RESUME. Keeps memory proportional to what the
+ * peers can take instead of to what a fast sender can push.
+ */
+export const INPUT_PAUSE = 40_000;
+export const INPUT_RESUME = 10_000;
 
 /** A session as the engine sees it. PeerRunner implements it. */
 export interface EnginePeer {
@@ -73,6 +80,7 @@ export class RouteEngine {
   private readonly catchups = new Map<UpdateGroup, { peer: EnginePeer; done: () => void }>();
   private nextSourceId = 1;
   private flushScheduled = false;
+  private readonly resumeWaiters: (() => void)[] = [];
   private readonly localSource: PathSource;
   private originated: { v4: number[]; v6: string[] } = { v4: [], v6: [] };
   readonly stats: EngineStats = { loopsDropped: { 'originator-id-is-self': 0, 'cluster-list-loop': 0, 'own-as-in-path': 0 }, importRejected: 0 };
@@ -402,7 +410,26 @@ export class RouteEngine {
       }
     }
     this.c.metrics.coalesced(this.coalescedTotal());
+    if (this.resumeWaiters.length > 0 && this.groupPending() < INPUT_RESUME) {
+      for (const fn of this.resumeWaiters.splice(0)) fn();
+    }
     if (more) this.scheduleFlush();
+  }
+
+  private groupPending(): number {
+    let n = 0;
+    for (const g of this.groups.values()) n += g.pending;
+    return n;
+  }
+
+  /** True when sessions should stop reading until `whenDrained` calls back. */
+  overloaded(): boolean {
+    return this.groupPending() > INPUT_PAUSE;
+  }
+
+  whenDrained(fn: () => void): void {
+    this.resumeWaiters.push(fn);
+    this.scheduleFlush();
   }
 
   private coalescedTotal(): number {

@@ -132,6 +132,7 @@ export class Speaker {
       },
       onDown: (r, graceful) => this.engine.peerDown(r, graceful),
       onMaxPrefix: (r, family) => void this.maxPrefixStop(r, family),
+      inputGate: this.engine,
     };
   }
 

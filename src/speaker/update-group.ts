@@ -15,6 +15,8 @@ import type { ExportTarget } from '../reflector/export-target.js';
 import { encodeAttributes } from '../wire/attributes/encode-attributes.js';
 import { packIpv4, packIpv4Withdrawals, packIpv6, packIpv6Withdrawals } from '../wire/update-pack.js';
 import type { CompiledPolicy } from '../policy/compile.js';
+import { DirtyQueue } from './dirty-queue.js';
+import { attrsEqual } from '../rib/attrs-equal.js';
 
 /** What a group needs from the Loc-RIB. */
 export interface BestLookup {
@@ -34,6 +36,8 @@ export interface GroupMember {
 
 /** More than this queued on any member pauses the group until it drains. */
 export const GROUP_BACKLOG_LIMIT = 8 * 1024 * 1024;
+/** Derived attribute sets kept per group before the export cache is renewed. */
+export const EXPORT_CACHE_LIMIT = 16_384;
 /** Prefixes handled per flush slice before yielding to I/O. */
 export const FLUSH_SLICE = 20_000;
 
@@ -71,10 +75,10 @@ export interface GroupStats {
 
 export class UpdateGroup {
   readonly members = new Set<GroupMember>();
-  readonly cache: ExportCache;
-  private readonly dirty4 = new Map<number, Path | null>();
-  private readonly dirty6 = new Map<string, Path | null>();
-  private readonly attrBytes = new WeakMap<PathAttributes, Buffer>();
+  /** derived attribute sets by input identity; renewed when large (see EXPORT_CACHE_LIMIT) */
+  cache: ExportCache;
+  private readonly dirty4 = DirtyQueue.ipv4();
+  private readonly dirty6 = DirtyQueue.ipv6();
   readonly stats: GroupStats = { coalesced: 0, flushedPrefixes: 0, updatesBuilt: 0 };
 
   constructor(
@@ -98,14 +102,12 @@ export class UpdateGroup {
   /** Records a best-path change; `previous` is what the prefix had before this change. */
   markDirty4(prefix: number, previous: Path | null): void {
     if (!this.families.has('ipv4-unicast')) return;
-    if (this.dirty4.has(prefix)) this.stats.coalesced++;
-    else this.dirty4.set(prefix, previous);
+    if (!this.dirty4.add(prefix, previous)) this.stats.coalesced++;
   }
 
   markDirty6(prefix: string, previous: Path | null): void {
     if (!this.families.has('ipv6-unicast')) return;
-    if (this.dirty6.has(prefix)) this.stats.coalesced++;
-    else this.dirty6.set(prefix, previous);
+    if (!this.dirty6.add(prefix, previous)) this.stats.coalesced++;
   }
 
   blocked(): GroupMember | null {
@@ -133,6 +135,9 @@ export class UpdateGroup {
       this.dirty6.clear();
       return n;
     }
+    // A million routes with as many attribute sets would otherwise keep a derived set each
+    // alive for as long as the routes live; packing only needs identity within one slice.
+    if (this.cache.built > EXPORT_CACHE_LIMIT) this.cache = new ExportCache(this.key);
     const memberIds = new Set<number>();
     for (const m of this.members) memberIds.add(m.sourceId);
     let done = 0;
@@ -162,24 +167,20 @@ export class UpdateGroup {
   }
 
   private collect<K extends number | string>(
-    dirty: Map<K, Path | null>,
+    dirty: DirtyQueue<K>,
     limit: number,
     memberIds: ReadonlySet<number>,
     family: Family,
     best: (p: K) => Path | null,
   ): { batch: Batch<K>; handled: number } {
     const batch: Batch<K> = { announce: new Map(), withdrawAll: [], withdrawOne: new Map() };
-    let handled = 0;
-    for (const [prefix, previous] of dirty) {
-      if (handled >= limit) break;
-      dirty.delete(prefix);
-      handled++;
+    const handled = dirty.take(limit, (prefix, previous) => {
       const cur = best(prefix);
       const exp = cur ? this.exportOf(cur, family, prefix) : null;
       if (exp && exp.action === 'send' && cur && previous && previous.source.id === cur.source.id && sameExport(exp, this.exportOf(previous, family, prefix))) {
         // Same source re-announced what it had (e.g. after a graceful restart): the peers
         // already hold exactly this, so nothing goes out.
-        continue;
+        return;
       }
       if (exp && exp.action === 'send' && cur) {
         // A member never gets its own route back (split horizon); it must lose what it had.
@@ -204,17 +205,13 @@ export class UpdateGroup {
       } else if (previous && this.exportOf(previous, family, prefix).action === 'send') {
         batch.withdrawAll.push(prefix);
       }
-    }
+    });
     return { batch, handled };
   }
 
+  /** Encoded once per bucket per slice: caching across slices cost more memory than time. */
   private bytesOf(attrs: PathAttributes): Buffer {
-    let b = this.attrBytes.get(attrs);
-    if (!b) {
-      b = encodeAttributes(attrs, this.ctx);
-      this.attrBytes.set(attrs, b);
-    }
-    return b;
+    return encodeAttributes(attrs, this.ctx);
   }
 
   private encode4(batch: Batch<number>, enc: Encoded): void {
@@ -256,5 +253,5 @@ function hashNextHop(excluded: number, nextHop: string, linkLocal?: string): str
 
 /** Two export results that would put identical bytes on the wire (attrs are shared objects). */
 function sameExport(a: GroupExport, b: GroupExport): boolean {
-  return a.action === 'send' && b.action === 'send' && a.attrs === b.attrs && a.nextHop === b.nextHop && a.linkLocalNextHop === b.linkLocalNextHop;
+  return a.action === 'send' && b.action === 'send' && a.nextHop === b.nextHop && a.linkLocalNextHop === b.linkLocalNextHop && (a.attrs === b.attrs || attrsEqual(a.attrs, b.attrs));
 }
