@@ -30,6 +30,7 @@ const BIRD = { asn: 65002, ipv4: '10.20.0.0/24', ipv6: 'fd20::/48' };
 const GOBGP = { asn: 4200000003, ipv4: '10.30.0.0/24', ipv6: 'fd30::/48' };
 const FRR = { asn: 65004, ipv4: '10.40.0.0/24', ipv6: 'fd40::/48' };
 const BAD = { asn: 65005 };
+const OLD = { asn: 65006 };
 
 describe.skipIf(skipReason !== undefined)('wren speaker with BIRD, GoBGP and FRR', () => {
   const lab = new Lab('ws');
@@ -38,6 +39,8 @@ describe.skipIf(skipReason !== undefined)('wren speaker with BIRD, GoBGP and FRR
   let g: LabHost;
   let f: LabHost;
   let x: LabHost;
+  let o: LabHost;
+  let old: BirdHandle;
   let wren: WrenHandle;
   let bird: BirdHandle;
   let gobgp: GobgpHandle;
@@ -48,7 +51,7 @@ describe.skipIf(skipReason !== undefined)('wren speaker with BIRD, GoBGP and FRR
 
   beforeAll(async () => {
     w = await lab.addHost('wren');
-    [b, g, f, x] = await Promise.all([lab.addHost('bird'), lab.addHost('gobgp'), lab.addHost('frr'), lab.addHost('bad')]);
+    [b, g, f, x, o] = await Promise.all([lab.addHost('bird'), lab.addHost('gobgp'), lab.addHost('frr'), lab.addHost('bad'), lab.addHost('old')]);
     capture = await startCapture(lab, w.ns, w.ifname, lab.path('wren-eth0.pcapng'));
     wren = await startWren({
       lab,
@@ -67,10 +70,12 @@ describe.skipIf(skipReason !== undefined)('wren speaker with BIRD, GoBGP and FRR
           { name: 'badpeer', address: x.ipv4, asn: BAD.asn, connectRetryTime: 1 },
           // And here Wren has the wrong AS for that BIRD: Wren must send Bad Peer AS.
           { name: 'badlocal', address: v6(x), asn: 65098, connectRetryTime: 1 },
+          // A BIRD without 4-octet AS support (RFC 6793 §4.2: AS_TRANS and AS4_PATH towards it).
+          { name: 'old', address: o.ipv4, asn: OLD.asn, connectRetryTime: 1 },
         ],
       },
     });
-    [bird, gobgp, frr] = await Promise.all([
+    [bird, gobgp, frr, , old] = await Promise.all([
       startBird(lab, b, {
         routerId: b.ipv4,
         asn: BIRD.asn,
@@ -99,6 +104,11 @@ describe.skipIf(skipReason !== undefined)('wren speaker with BIRD, GoBGP and FRR
           { name: 'wrongas', address: w.ipv4, asn: 65099, families: ['ipv4'] },
           { name: 'rightas', address: v6(w), asn: WREN.asn, families: ['ipv6'] },
         ],
+      }),
+      startBird(lab, o, {
+        routerId: o.ipv4,
+        asn: OLD.asn,
+        peers: [{ name: 'wren', address: w.ipv4, asn: WREN.asn, families: ['ipv4'], passive: true, extraProtocolLines: ['enable as4 off;'] }],
       }),
     ]);
   }, 120_000);
@@ -199,6 +209,15 @@ describe.skipIf(skipReason !== undefined)('wren speaker with BIRD, GoBGP and FRR
     expect(sent.info).not.toMatch(/^Received/);
     const [n] = await wren.call('neighbors', { address: v6(x) });
     expect(n!.lastNotificationSent).toMatchObject({ code: 2, subcode: 2 });
+  });
+
+  it('passes a 4-octet AS path to a 2-octet peer as AS_TRANS plus AS4_PATH, which BIRD reassembles', async () => {
+    const p = await wren.waitEstablished(o.ipv4, 30_000);
+    expect(p.state).toBe('Established');
+    const [n] = await wren.call('neighbors', { address: o.ipv4 });
+    expect(n!.capabilities!.as4).toBe(false);
+    const r = await waitFor(async () => routesFor(await old.routes('ipv4'), GOBGP.ipv4)[0], { timeoutMs: 20_000, what: 'the 2-octet BIRD to learn GoBGP’s prefix through Wren' });
+    expect(r.asPath).toEqual([WREN.asn, GOBGP.asn]);
   });
 
   it('leaves a capture of its link with no malformed BGP packet', async () => {
