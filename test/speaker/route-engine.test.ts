@@ -410,3 +410,49 @@ describe('RouteEngine', () => {
     expect(engine.groupOf(b)!.key).toBe(engine.groupOf(a)!.key);
   });
 });
+
+describe('RouteEngine policies', () => {
+  const PCFG = config(`
+asn: 65000
+routerId: 10.0.0.1
+nextHopResolution: any
+policies:
+  pods-only:
+    terms:
+      - match: { prefixes: [{ prefix: 10.244.0.0/16, ge: 24, le: 32 }] }
+        then: { setLocalPref: 250, action: accept }
+    default: reject
+  tag-out:
+    terms:
+      - match: { community: ["65100:1"] }
+        then: { action: reject }
+      - then: { addCommunities: ["65000:42"] }
+peers:
+  - { address: 192.0.2.1, asn: 65100, importPolicy: pods-only }
+  - { address: 10.0.0.11, asn: 65000, exportPolicy: tag-out }
+`);
+
+  it('applies import policy per prefix (accept with changes, reject the rest) and export policy per group', async () => {
+    const eng = new RouteEngine(PCFG, { logger: silentLogger, metrics });
+    engine = eng;
+    const [eCfg, iCfg] = PCFG.peers;
+    const e = new FakePeer(eCfg!, ip('192.0.2.1'));
+    const i = new FakePeer(iCfg!, ip('10.0.0.11'));
+    eng.peerUp(e);
+    eng.peerUp(i);
+    const pod = p4('10.244.1.0/24');
+    const other = p4('10.99.0.0/24');
+    const tagged = p4('10.244.2.0/24');
+    eng.receive(e, announce4([pod, other], { origin: 0, asPath: [{ type: 2, asns: [65100] }], nextHop: ip('192.0.2.1') }));
+    eng.receive(e, announce4([tagged], { origin: 0, asPath: [{ type: 2, asns: [65100] }], nextHop: ip('192.0.2.1'), communities: [((65100 << 16) | 1) >>> 0] }));
+    await settle([e, i]);
+    expect(eng.rib.get(other)).toBeUndefined();
+    expect(eng.rib.get(pod)?.best?.attrs.localPref).toBe(250);
+    expect(eng.stats.importRejected).toBe(1);
+    const seen = i.seen();
+    expect(seen.announced).toEqual([pod]);
+    const last = seen.attrs.get(pod);
+    expect(last?.communities).toEqual([65000 * 65536 + 42]);
+    expect(last?.localPref).toBe(250);
+  });
+});
