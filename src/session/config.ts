@@ -1,6 +1,6 @@
 // Per-peer session settings, as an `Init` with documented defaults (STYLE.md).
 import type { Family } from '../wire/types.js';
-import { ALL_FAMILIES } from './family.js';
+import { ALL_FAMILIES } from '../wire/family.js';
 
 export interface SessionConfig {
   /** our ASN (4-octet capable) */

@@ -1,8 +1,7 @@
 // Why a session (or an attempt at one) ended, as values (STYLE.md "reasons are values"), and
 // the one-line text `wren status` shows for it, worded like BIRD's `show protocols` Info.
-import { notificationName } from './notify-names.js';
-import { CEASE_ADMIN_RESET, CEASE_ADMIN_SHUTDOWN, NOTIF_CEASE } from './notify-codes.js';
-import { parseShutdownCommunication } from './shutdown-communication.js';
+import { CeaseSubcode, ErrorCode } from '../wire/constants.js';
+import { decodeShutdownCommunication, describeNotification } from '../wire/notification.js';
 
 export type SessionDownReason =
   /** we stopped the peer ('stop' input, RFC 4271 ManualStop) */
@@ -70,11 +69,12 @@ function socketErrorText(error: string): string {
 }
 
 function notificationText(n: DownNotification): string {
-  let text = notificationName(n.code, n.subcode);
-  // RFC 9003: show the operator's shutdown message the way BIRD does.
-  if (n.code === NOTIF_CEASE && (n.subcode === CEASE_ADMIN_SHUTDOWN || n.subcode === CEASE_ADMIN_RESET)) {
-    const msg = parseShutdownCommunication(n.data);
-    if (msg !== null) text += ` "${msg}"`;
+  let text = describeNotification(n.code, n.subcode);
+  // RFC 9003: show the operator's shutdown message the way BIRD does (an empty one adds nothing).
+  const carriesText = n.subcode === CeaseSubcode.ADMINISTRATIVE_SHUTDOWN || n.subcode === CeaseSubcode.ADMINISTRATIVE_RESET;
+  if (n.code === ErrorCode.CEASE && carriesText) {
+    const msg = decodeShutdownCommunication(n.data);
+    if (msg !== undefined && msg !== '') text += ` "${msg}"`;
   }
   return text;
 }

@@ -18,16 +18,8 @@ import type { SessionConfig } from './config.js';
 import type { DownNotification, SessionDownReason } from './down-reason.js';
 import type { ConnState, FsmEffect, FsmInput, FsmResult, NotificationSpec } from './fsm-types.js';
 import { buildOpen, negotiate } from './negotiate.js';
-import { familyOf } from './family.js';
-import {
-  CEASE_CONNECTION_COLLISION,
-  FSM_UNEXPECTED_IN_ESTABLISHED,
-  FSM_UNEXPECTED_IN_OPENCONFIRM,
-  FSM_UNEXPECTED_IN_OPENSENT,
-  NOTIF_CEASE,
-  NOTIF_FSM_ERROR,
-  NOTIF_HOLD_TIMER_EXPIRED,
-} from './notify-codes.js';
+import { familyOf } from '../wire/family.js';
+import { CeaseSubcode, ErrorCode, FsmSubcode } from '../wire/constants.js';
 import { validateOpen } from './open-validate.js';
 
 /** RFC 4271 §8.2.2: "a large value" for the HoldTimer while waiting for the OPEN; 4 minutes suggested. */
@@ -135,7 +127,7 @@ function sendOpen(s: ConnState, cfg: SessionConfig, conn: number, effects: FsmEf
 }
 
 function fsmError(s: ConnState, cfg: SessionConfig, subcode: number): FsmResult {
-  return drop(s, cfg, { reason: 'fsm-error', send: notif(NOTIF_FSM_ERROR, subcode), next: 'Idle', failure: true });
+  return drop(s, cfg, { reason: 'fsm-error', send: notif(ErrorCode.FSM, subcode), next: 'Idle', failure: true });
 }
 
 /** Events every connected state (OpenSent, OpenConfirm, Established) handles the same way. */
@@ -146,9 +138,9 @@ function connectedCommon(s: ConnState, input: FsmInput, cfg: SessionConfig): Fsm
     case 'AutomaticStop':
       return drop(s, cfg, { reason: input.reason, ...(input.notification ? { send: input.notification } : {}), next: 'Idle', failure: false });
     case 'HoldTimer_Expires':
-      return drop(s, cfg, { reason: 'hold-timer-expired', send: notif(NOTIF_HOLD_TIMER_EXPIRED, 0), next: 'Idle', failure: true });
+      return drop(s, cfg, { reason: 'hold-timer-expired', send: notif(ErrorCode.HOLD_TIMER_EXPIRED, 0), next: 'Idle', failure: true });
     case 'OpenCollisionDump':
-      return drop(s, cfg, { reason: 'collision', send: notif(NOTIF_CEASE, CEASE_CONNECTION_COLLISION), next: 'Idle', failure: false });
+      return drop(s, cfg, { reason: 'collision', send: notif(ErrorCode.CEASE, CeaseSubcode.CONNECTION_COLLISION_RESOLUTION), next: 'Idle', failure: false });
     case 'NotifMsgVerErr':
     case 'NotifMsg':
       return drop(s, cfg, { reason: 'notification-received', received: input.message, next: 'Idle', failure: true });
@@ -274,7 +266,7 @@ function openSent(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmResult 
     case 'UpdateMsgErr':
     case 'RouteRefreshMsg':
       // RFC 6608 §4: Receive Unexpected Message in OpenSent State.
-      return fsmError(s, cfg, FSM_UNEXPECTED_IN_OPENSENT);
+      return fsmError(s, cfg, FsmSubcode.UNEXPECTED_MESSAGE_IN_OPENSENT);
     default:
       return unchanged(s);
   }
@@ -301,7 +293,7 @@ function openConfirm(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmResu
     case 'UpdateMsgErr':
     case 'RouteRefreshMsg':
       // RFC 6608 §4: Receive Unexpected Message in OpenConfirm State.
-      return fsmError(s, cfg, FSM_UNEXPECTED_IN_OPENCONFIRM);
+      return fsmError(s, cfg, FsmSubcode.UNEXPECTED_MESSAGE_IN_OPENCONFIRM);
     default:
       return unchanged(s);
   }
@@ -349,7 +341,7 @@ function established(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmResu
     }
     case 'BGPOpen':
       // RFC 6608 §4: Receive Unexpected Message in Established State.
-      return fsmError(s, cfg, FSM_UNEXPECTED_IN_ESTABLISHED);
+      return fsmError(s, cfg, FsmSubcode.UNEXPECTED_MESSAGE_IN_ESTABLISHED);
     default:
       return unchanged(s);
   }

@@ -2,7 +2,7 @@
 import type { WireError } from '../wire/errors.js';
 import type { BgpMessage } from '../wire/types.js';
 import type { FsmInput } from './fsm-types.js';
-import { NOTIF_OPEN_MESSAGE_ERROR, OPEN_UNSUPPORTED_VERSION } from './notify-codes.js';
+import { ErrorCode, OpenSubcode } from '../wire/constants.js';
 
 /** Events 19 and 24–27, plus ROUTE-REFRESH (RFC 2918). */
 export function eventOfMessage(m: BgpMessage): FsmInput {
@@ -13,7 +13,7 @@ export function eventOfMessage(m: BgpMessage): FsmInput {
       // Event 24 is a version error; RFC 4271 §8.2.2 handles it like Event 25 without peer
       // oscillation damping so a speaker can retry with another version. We speak only
       // version 4, so the peer machine backs off as for any NOTIFICATION.
-      return m.code === NOTIF_OPEN_MESSAGE_ERROR && m.subcode === OPEN_UNSUPPORTED_VERSION
+      return m.code === ErrorCode.OPEN_MESSAGE && m.subcode === OpenSubcode.UNSUPPORTED_VERSION_NUMBER
         ? { event: 'NotifMsgVerErr', message: m }
         : { event: 'NotifMsg', message: m };
     case 'keepalive':

@@ -2,8 +2,8 @@
 // our OPEN built from the session config.
 import type { Capability, CodecContext, Family, OpenMessage } from '../wire/types.js';
 import type { SessionConfig } from './config.js';
-import { afiSafiOf, familyOf } from './family.js';
-import { AS_TRANS, BGP_VERSION } from './notify-codes.js';
+import { afiSafiOf, familyOf } from '../wire/family.js';
+import { AS_TRANS, BGP_VERSION } from '../wire/constants.js';
 
 export interface GracefulRestartInfo {
   /** the peer's Restart Time, seconds: how long to keep its routes stale after it goes away */

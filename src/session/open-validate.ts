@@ -13,17 +13,9 @@
 //  +------------------------------+
 import type { Family, OpenMessage } from '../wire/types.js';
 import type { SessionConfig } from './config.js';
-import { afiSafiOf } from './family.js';
+import { afiSafiOf } from '../wire/family.js';
 import { announcedAs, announcedFamilies, findCap } from './negotiate.js';
-import {
-  BGP_VERSION,
-  NOTIF_OPEN_MESSAGE_ERROR,
-  OPEN_BAD_BGP_ID,
-  OPEN_BAD_PEER_AS,
-  OPEN_UNACCEPTABLE_HOLD_TIME,
-  OPEN_UNSUPPORTED_CAPABILITY,
-  OPEN_UNSUPPORTED_VERSION,
-} from './notify-codes.js';
+import { BGP_VERSION, ErrorCode, OpenSubcode } from '../wire/constants.js';
 
 /** Stable machine reasons for rejecting an OPEN; they end up in logs and `wren status`. */
 export type OpenRejectReason =
@@ -66,7 +58,7 @@ function mpCapabilityTlv(family: Family): Buffer {
 }
 
 function reject(reason: OpenRejectReason, subcode: number, data: Buffer, message: string): OpenRejection {
-  return { reason, code: NOTIF_OPEN_MESSAGE_ERROR, subcode, data, message };
+  return { reason, code: ErrorCode.OPEN_MESSAGE, subcode, data, message };
 }
 
 /** null when `open` is acceptable from the peer described by `cfg`, else why not. */
@@ -75,7 +67,7 @@ export function validateOpen(open: OpenMessage, cfg: SessionConfig): OpenRejecti
   if (open.version !== BGP_VERSION) {
     const data = Buffer.alloc(2);
     data.writeUInt16BE(BGP_VERSION);
-    return reject('unsupported-version', OPEN_UNSUPPORTED_VERSION, data, `peer speaks BGP version ${open.version}, we speak ${BGP_VERSION}`);
+    return reject('unsupported-version', OpenSubcode.UNSUPPORTED_VERSION_NUMBER, data, `peer speaks BGP version ${open.version}, we speak ${BGP_VERSION}`);
   }
 
   // RFC 6793 §4.1: the as4 capability carries the real ASN; My AS should be AS_TRANS when it
@@ -83,17 +75,17 @@ export function validateOpen(open: OpenMessage, cfg: SessionConfig): OpenRejecti
   // tolerated) and judge by the capability alone. Without the capability My AS is the ASN.
   const peerAs = announcedAs(open);
   if (peerAs !== cfg.peerAs) {
-    return reject('bad-peer-as', OPEN_BAD_PEER_AS, Buffer.alloc(0), `peer announced AS ${peerAs}, expected AS ${cfg.peerAs}`);
+    return reject('bad-peer-as', OpenSubcode.BAD_PEER_AS, Buffer.alloc(0), `peer announced AS ${peerAs}, expected AS ${cfg.peerAs}`);
   }
 
   // RFC 6286 §2.2: zero is always bad; equal to ours is bad only inside one AS (iBGP).
   if (open.bgpId === 0 || (cfg.isIbgp && open.bgpId === cfg.routerId)) {
-    return reject('bad-bgp-id', OPEN_BAD_BGP_ID, Buffer.alloc(0), `peer BGP identifier ${open.bgpId} is zero or equal to ours`);
+    return reject('bad-bgp-id', OpenSubcode.BAD_BGP_IDENTIFIER, Buffer.alloc(0), `peer BGP identifier ${open.bgpId} is zero or equal to ours`);
   }
 
   // RFC 4271 §4.2 / §6.2: Hold Time must be zero or at least three seconds.
   if (open.holdTime === 1 || open.holdTime === 2) {
-    return reject('unacceptable-hold-time', OPEN_UNACCEPTABLE_HOLD_TIME, Buffer.alloc(0), `peer hold time ${open.holdTime} s is neither 0 nor >= 3`);
+    return reject('unacceptable-hold-time', OpenSubcode.UNACCEPTABLE_HOLD_TIME, Buffer.alloc(0), `peer hold time ${open.holdTime} s is neither 0 nor >= 3`);
   }
 
   // RFC 6793 allows an old speaker to peer with AS_TRANS, but then every AS_PATH it builds
@@ -101,7 +93,7 @@ export function validateOpen(open: OpenMessage, cfg: SessionConfig): OpenRejecti
   if (cfg.localAs > 0xffff && !findCap(open, 'as4')) {
     return reject(
       'as4-required',
-      OPEN_UNSUPPORTED_CAPABILITY,
+      OpenSubcode.UNSUPPORTED_CAPABILITY,
       as4CapabilityTlv(cfg.localAs),
       `our AS ${cfg.localAs} needs 4 octets and the peer did not announce 4-octet AS support`,
     );
@@ -113,7 +105,7 @@ export function validateOpen(open: OpenMessage, cfg: SessionConfig): OpenRejecti
   if (!cfg.families.some((f) => theirs.includes(f))) {
     return reject(
       'no-common-family',
-      OPEN_UNSUPPORTED_CAPABILITY,
+      OpenSubcode.UNSUPPORTED_CAPABILITY,
       Buffer.concat(cfg.families.map(mpCapabilityTlv)),
       `no address family in common (we offer ${cfg.families.join(', ')}; peer offers ${theirs.join(', ') || 'none'})`,
     );

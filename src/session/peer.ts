@@ -30,7 +30,7 @@ import type {
 import { SESSION_STATES } from './fsm-types.js';
 import { announcedAs } from './negotiate.js';
 import { eventOfDecodeError, eventOfMessage } from './message-events.js';
-import { CEASE_ADMIN_SHUTDOWN, CEASE_CONNECTION_COLLISION, NOTIF_CEASE } from './notify-codes.js';
+import { CeaseSubcode, ErrorCode } from '../wire/constants.js';
 import { validateOpen } from './open-validate.js';
 
 export type { PeerEffect, SessionState, TimerName, NotificationSpec } from './fsm-types.js';
@@ -91,8 +91,8 @@ export function initialPeerState(_cfg?: SessionConfig): PeerState {
   };
 }
 
-const ADMIN_SHUTDOWN: NotificationSpec = { code: NOTIF_CEASE, subcode: CEASE_ADMIN_SHUTDOWN, data: Buffer.alloc(0) };
-const COLLISION_CEASE: NotificationSpec = { code: NOTIF_CEASE, subcode: CEASE_CONNECTION_COLLISION, data: Buffer.alloc(0) };
+const ADMIN_SHUTDOWN: NotificationSpec = { code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, data: Buffer.alloc(0) };
+const COLLISION_CEASE: NotificationSpec = { code: ErrorCode.CEASE, subcode: CeaseSubcode.CONNECTION_COLLISION_RESOLUTION, data: Buffer.alloc(0) };
 
 function isConnected(s: ConnState): boolean {
   return s.state === 'OpenSent' || s.state === 'OpenConfirm' || s.state === 'Established';

@@ -6,6 +6,7 @@ import { Framer } from '../wire/framer.js';
 import { decodeMessage, encodeMessage, type MessageContext } from '../wire/message.js';
 import { WireError } from '../wire/errors.js';
 import { describeNotification, decodeShutdownCommunication } from '../wire/notification.js';
+import { afiSafiOf, familyOf } from '../wire/family.js';
 import { DEFAULT_CODEC_CONTEXT, type BgpMessage, type CodecContext, type Family, type UpdateMessage } from '../wire/types.js';
 import { initialPeerState, peerStep, type PeerEffect, type PeerInput, type PeerState, type TimerName } from '../session/peer.js';
 import { codecContextOf, type Negotiated } from '../session/negotiate.js';
@@ -357,7 +358,7 @@ export class PeerRunner implements EnginePeer {
   }
 
   sendRefreshMarker(family: Family, subtype: 1 | 2): void {
-    this.sendEstablished({ kind: 'route-refresh', afi: family === 'ipv4-unicast' ? 1 : 2, safi: 1, subtype });
+    this.sendEstablished({ kind: 'route-refresh', ...afiSafiOf(family), subtype });
   }
 
   onDrain(fn: () => void): void {
@@ -486,11 +487,4 @@ function tcpErrorText(err: NodeJS.ErrnoException, connected: boolean): string {
     default:
       return connected ? `Connection error (${err.code ?? err.message})` : `Connection failed (${err.code ?? err.message})`;
   }
-}
-
-export function familyOf(afi: number, safi: number): Family | null {
-  if (safi !== 1) return null;
-  if (afi === 1) return 'ipv4-unicast';
-  if (afi === 2) return 'ipv6-unicast';
-  return null;
 }

@@ -15,7 +15,8 @@
 //   confederation segments before them, are kept and AS4_PATH is appended.
 // Every "ignored" is reported as attribute-discard so operators can see it.
 import type { AsPathSegment, AttributeError } from './types.js';
-import { AS_TRANS, AttrCode, SegmentType } from './attributes/codes.js';
+import { AS_TRANS } from './constants.js';
+import { AttrCode, SegmentType } from './attributes/codes.js';
 import type { AttrDecodeState } from './attributes/descriptor.js';
 
 function isConfed(type: number): boolean {

@@ -134,6 +134,8 @@ export const OpenSubcode = {
   DEPRECATED_9: 9,
   /** IANA: deprecated (draft-ietf-idr-bgp-multisession) */
   DEPRECATED_10: 10,
+  /** RFC 9234 §4.2 */
+  ROLE_MISMATCH: 11,
 } as const;
 
 /** UPDATE Message Error subcodes, IANA "UPDATE Message Error subcodes" (RFC 4271 §6.3). */

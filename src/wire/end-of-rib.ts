@@ -5,7 +5,8 @@
 //   any other AFI/SAFI: an UPDATE whose only content is an empty MP_UNREACH_NLRI
 //     [header len=29][0000][0006][80 0f 03][AFI(2) SAFI(1)]
 import { AFI_IPV6, SAFI_UNICAST, type Family, type UpdateMessage } from './types.js';
-import { AttrCode, FLAGS_OPTIONAL_NON_TRANSITIVE, HEADER_SIZE } from './attributes/codes.js';
+import { HEADER_SIZE } from './constants.js';
+import { AttrCode, FLAGS_OPTIONAL_NON_TRANSITIVE } from './attributes/codes.js';
 import { writeUpdateHeader } from './update-encode.js';
 
 export function encodeEndOfRib(family: Family): Buffer {

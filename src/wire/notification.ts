@@ -121,80 +121,83 @@ export function ceaseNotification(subcode: number, shutdownText?: string): Notif
 }
 
 // ---------------------------------------------------------------------------------------------
-// Human names, for `wren status` and logs
+// Human names, for `wren status` and logs: worded as BIRD words them in `show protocols`
+// ("Received: Bad peer AS"), so operators moving from BIRD read the same words.
 
 const CODE_NAMES: Readonly<Record<number, string>> = {
-  [ErrorCode.MESSAGE_HEADER]: 'Message Header Error',
-  [ErrorCode.OPEN_MESSAGE]: 'OPEN Message Error',
-  [ErrorCode.UPDATE_MESSAGE]: 'UPDATE Message Error',
-  [ErrorCode.HOLD_TIMER_EXPIRED]: 'Hold Timer Expired',
-  [ErrorCode.FSM]: 'Finite State Machine Error',
+  [ErrorCode.MESSAGE_HEADER]: 'Message header error',
+  [ErrorCode.OPEN_MESSAGE]: 'OPEN message error',
+  [ErrorCode.UPDATE_MESSAGE]: 'UPDATE message error',
+  [ErrorCode.HOLD_TIMER_EXPIRED]: 'Hold timer expired',
+  [ErrorCode.FSM]: 'Finite state machine error',
   [ErrorCode.CEASE]: 'Cease',
-  [ErrorCode.ROUTE_REFRESH_MESSAGE]: 'ROUTE-REFRESH Message Error',
-  [ErrorCode.SEND_HOLD_TIMER_EXPIRED]: 'Send Hold Timer Expired',
+  [ErrorCode.ROUTE_REFRESH_MESSAGE]: 'ROUTE-REFRESH message error',
+  [ErrorCode.SEND_HOLD_TIMER_EXPIRED]: 'Send hold timer expired',
 };
 
 const SUBCODE_NAMES: Readonly<Record<number, Readonly<Record<number, string>>>> = {
   [ErrorCode.MESSAGE_HEADER]: {
-    [MessageHeaderSubcode.CONNECTION_NOT_SYNCHRONIZED]: 'Connection Not Synchronized',
-    [MessageHeaderSubcode.BAD_MESSAGE_LENGTH]: 'Bad Message Length',
-    [MessageHeaderSubcode.BAD_MESSAGE_TYPE]: 'Bad Message Type',
+    [MessageHeaderSubcode.CONNECTION_NOT_SYNCHRONIZED]: 'Connection not synchronized',
+    [MessageHeaderSubcode.BAD_MESSAGE_LENGTH]: 'Bad message length',
+    [MessageHeaderSubcode.BAD_MESSAGE_TYPE]: 'Bad message type',
   },
   [ErrorCode.OPEN_MESSAGE]: {
-    [OpenSubcode.UNSUPPORTED_VERSION_NUMBER]: 'Unsupported Version Number',
-    [OpenSubcode.BAD_PEER_AS]: 'Bad Peer AS',
-    [OpenSubcode.BAD_BGP_IDENTIFIER]: 'Bad BGP Identifier',
-    [OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER]: 'Unsupported Optional Parameter',
-    [OpenSubcode.AUTHENTICATION_FAILURE_DEPRECATED]: 'Authentication Failure (deprecated)',
-    [OpenSubcode.UNACCEPTABLE_HOLD_TIME]: 'Unacceptable Hold Time',
-    [OpenSubcode.UNSUPPORTED_CAPABILITY]: 'Unsupported Capability',
+    [OpenSubcode.UNSUPPORTED_VERSION_NUMBER]: 'Unsupported version number',
+    [OpenSubcode.BAD_PEER_AS]: 'Bad peer AS',
+    [OpenSubcode.BAD_BGP_IDENTIFIER]: 'Bad BGP identifier',
+    [OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER]: 'Unsupported optional parameter',
+    [OpenSubcode.AUTHENTICATION_FAILURE_DEPRECATED]: 'Authentication failure',
+    [OpenSubcode.UNACCEPTABLE_HOLD_TIME]: 'Unacceptable hold time',
+    [OpenSubcode.UNSUPPORTED_CAPABILITY]: 'Unsupported capability',
+    [OpenSubcode.ROLE_MISMATCH]: 'Role mismatch',
   },
   [ErrorCode.UPDATE_MESSAGE]: {
-    [UpdateSubcode.MALFORMED_ATTRIBUTE_LIST]: 'Malformed Attribute List',
-    [UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE]: 'Unrecognized Well-known Attribute',
-    [UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE]: 'Missing Well-known Attribute',
-    [UpdateSubcode.ATTRIBUTE_FLAGS_ERROR]: 'Attribute Flags Error',
-    [UpdateSubcode.ATTRIBUTE_LENGTH_ERROR]: 'Attribute Length Error',
-    [UpdateSubcode.INVALID_ORIGIN_ATTRIBUTE]: 'Invalid ORIGIN Attribute',
-    [UpdateSubcode.AS_ROUTING_LOOP_DEPRECATED]: 'AS Routing Loop (deprecated)',
-    [UpdateSubcode.INVALID_NEXT_HOP_ATTRIBUTE]: 'Invalid NEXT_HOP Attribute',
-    [UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR]: 'Optional Attribute Error',
-    [UpdateSubcode.INVALID_NETWORK_FIELD]: 'Invalid Network Field',
+    [UpdateSubcode.MALFORMED_ATTRIBUTE_LIST]: 'Malformed attribute list',
+    [UpdateSubcode.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE]: 'Unrecognized well-known attribute',
+    [UpdateSubcode.MISSING_WELL_KNOWN_ATTRIBUTE]: 'Missing mandatory attribute',
+    [UpdateSubcode.ATTRIBUTE_FLAGS_ERROR]: 'Invalid attribute flags',
+    [UpdateSubcode.ATTRIBUTE_LENGTH_ERROR]: 'Invalid attribute length',
+    [UpdateSubcode.INVALID_ORIGIN_ATTRIBUTE]: 'Invalid ORIGIN attribute',
+    [UpdateSubcode.AS_ROUTING_LOOP_DEPRECATED]: 'AS routing loop',
+    [UpdateSubcode.INVALID_NEXT_HOP_ATTRIBUTE]: 'Invalid NEXT_HOP attribute',
+    [UpdateSubcode.OPTIONAL_ATTRIBUTE_ERROR]: 'Optional attribute error',
+    [UpdateSubcode.INVALID_NETWORK_FIELD]: 'Invalid network field',
     [UpdateSubcode.MALFORMED_AS_PATH]: 'Malformed AS_PATH',
   },
   [ErrorCode.FSM]: {
-    [FsmSubcode.UNEXPECTED_MESSAGE_IN_OPENSENT]: 'Receive Unexpected Message in OpenSent State',
-    [FsmSubcode.UNEXPECTED_MESSAGE_IN_OPENCONFIRM]: 'Receive Unexpected Message in OpenConfirm State',
-    [FsmSubcode.UNEXPECTED_MESSAGE_IN_ESTABLISHED]: 'Receive Unexpected Message in Established State',
+    [FsmSubcode.UNEXPECTED_MESSAGE_IN_OPENSENT]: 'Unexpected message in OpenSent state',
+    [FsmSubcode.UNEXPECTED_MESSAGE_IN_OPENCONFIRM]: 'Unexpected message in OpenConfirm state',
+    [FsmSubcode.UNEXPECTED_MESSAGE_IN_ESTABLISHED]: 'Unexpected message in Established state',
   },
   [ErrorCode.CEASE]: {
-    [CeaseSubcode.MAXIMUM_PREFIXES_REACHED]: 'Maximum Number of Prefixes Reached',
-    [CeaseSubcode.ADMINISTRATIVE_SHUTDOWN]: 'Administrative Shutdown',
-    [CeaseSubcode.PEER_DECONFIGURED]: 'Peer De-configured',
-    [CeaseSubcode.ADMINISTRATIVE_RESET]: 'Administrative Reset',
-    [CeaseSubcode.CONNECTION_REJECTED]: 'Connection Rejected',
-    [CeaseSubcode.OTHER_CONFIGURATION_CHANGE]: 'Other Configuration Change',
-    [CeaseSubcode.CONNECTION_COLLISION_RESOLUTION]: 'Connection Collision Resolution',
-    [CeaseSubcode.OUT_OF_RESOURCES]: 'Out of Resources',
-    [CeaseSubcode.HARD_RESET]: 'Hard Reset',
-    [CeaseSubcode.BFD_DOWN]: 'BFD Down',
+    [CeaseSubcode.MAXIMUM_PREFIXES_REACHED]: 'Maximum number of prefixes reached',
+    [CeaseSubcode.ADMINISTRATIVE_SHUTDOWN]: 'Administrative shutdown',
+    [CeaseSubcode.PEER_DECONFIGURED]: 'Peer de-configured',
+    [CeaseSubcode.ADMINISTRATIVE_RESET]: 'Administrative reset',
+    [CeaseSubcode.CONNECTION_REJECTED]: 'Connection rejected',
+    [CeaseSubcode.OTHER_CONFIGURATION_CHANGE]: 'Configuration change',
+    [CeaseSubcode.CONNECTION_COLLISION_RESOLUTION]: 'Connection collision resolution',
+    [CeaseSubcode.OUT_OF_RESOURCES]: 'Out of resources',
+    [CeaseSubcode.HARD_RESET]: 'Hard reset',
+    [CeaseSubcode.BFD_DOWN]: 'BFD session down',
   },
   [ErrorCode.ROUTE_REFRESH_MESSAGE]: {
-    [RouteRefreshErrorSubcode.INVALID_MESSAGE_LENGTH]: 'Invalid Message Length',
+    [RouteRefreshErrorSubcode.INVALID_MESSAGE_LENGTH]: 'Invalid message length',
   },
 };
 
 /**
- * Human name of a NOTIFICATION, e.g. "Hold Timer Expired", "Cease / Administrative Shutdown",
- * "OPEN Message Error / Bad Peer AS". Subcode 0 (Unspecific / Reserved) prints the code alone;
- * unknown values print their numbers.
+ * The most specific name known for a NOTIFICATION, e.g. "Bad peer AS", "Hold timer expired",
+ * "Administrative shutdown". A subcode without a name (0 = Unspecific / Reserved included)
+ * falls back to the code's name, with the number when it is not 0 ("Cease (42)"); an unknown
+ * code prints both numbers ("Unknown error 99/1"). Never fails.
  */
 export function describeNotification(code: number, subcode: number): string {
-  const codeName = CODE_NAMES[code];
-  if (codeName === undefined) return `Unknown error code ${code} / subcode ${subcode}`;
-  if (subcode === 0) return codeName;
   const subName = SUBCODE_NAMES[code]?.[subcode];
-  return `${codeName} / ${subName ?? `subcode ${subcode}`}`;
+  if (subName !== undefined) return subName;
+  const codeName = CODE_NAMES[code];
+  if (codeName === undefined) return `Unknown error ${code}/${subcode}`;
+  return subcode === 0 ? codeName : `${codeName} (${subcode})`;
 }
 
 function isOctet(n: number): boolean {

@@ -30,7 +30,8 @@
 // cannot be parsed, so that case is a session reset.)
 import type { AttributeError, CodecContext, Nlri4, UpdateMessage } from './types.js';
 import type { AttrCache } from './attributes/cache.js';
-import { AttrCode, AttrFlag, ATTR_FLAGS_OT_MASK, FLAGS_OPTIONAL_NON_TRANSITIVE, UpdateSubcode } from './attributes/codes.js';
+import { UpdateSubcode } from './constants.js';
+import { AttrCode, AttrFlag, ATTR_FLAGS_OT_MASK, FLAGS_OPTIONAL_NON_TRANSITIVE } from './attributes/codes.js';
 import { decodeAttrSet, SEEN_AS_PATH, SEEN_NEXT_HOP, SEEN_ORIGIN, type AttrSet } from './attributes/decode-attributes.js';
 import { attributeMalformed, updateMalformed } from './attributes/fail.js';
 import { decodeMpReach, decodeMpUnreach } from './attributes/mp.js';

@@ -13,7 +13,7 @@
 // Two ways in: encodeUpdate from a typed UpdateMessage, and encodeUpdateRaw from attribute
 // bytes encoded once per attribute set (the speaker's hot path, see update-pack.ts).
 import type { CodecContext, UpdateMessage } from './types.js';
-import { HEADER_SIZE, MAX_EXTENDED_MESSAGE_SIZE, MAX_MESSAGE_SIZE, MESSAGE_TYPE_UPDATE } from './attributes/codes.js';
+import { HEADER_SIZE, MAX_EXTENDED_MESSAGE_SIZE, MAX_MESSAGE_SIZE, MessageType } from './constants.js';
 import { writeAttributes } from './attributes/encode-attributes.js';
 import { encodeInvalid, encodeTooLarge } from './attributes/fail.js';
 import { ByteWriter } from './attributes/writer.js';
@@ -29,7 +29,7 @@ export function writeUpdateHeader(buf: Buffer, off: number, length: number): voi
   buf.fill(0xff, off, off + 16);
   buf[off + 16] = length >>> 8;
   buf[off + 17] = length;
-  buf[off + 18] = MESSAGE_TYPE_UPDATE;
+  buf[off + 18] = MessageType.UPDATE;
 }
 
 export function encodeUpdate(msg: UpdateMessage, ctx: CodecContext): Buffer {

@@ -6,7 +6,8 @@
 //   IPv6:  [header][0000][attr len][MP_REACH_NLRI(prefixes...)][attrBytes]  (RFC 4760 §3;
 //          MP_REACH first, RFC 7606 §5.1)
 //   withdrawals: classic Withdrawn Routes for IPv4, MP_UNREACH_NLRI for IPv6 (RFC 4760 §4).
-import { AttrCode, AttrFlag, FLAGS_OPTIONAL_NON_TRANSITIVE, HEADER_SIZE, MAX_MESSAGE_SIZE } from './attributes/codes.js';
+import { HEADER_SIZE, MAX_MESSAGE_SIZE } from './constants.js';
+import { AttrCode, AttrFlag, FLAGS_OPTIONAL_NON_TRANSITIVE } from './attributes/codes.js';
 import { encodeTooLarge } from './attributes/fail.js';
 import { writeMpReachHead } from './attributes/mp.js';
 import { ByteWriter } from './attributes/writer.js';

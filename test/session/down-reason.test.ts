@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeDown } from '../../src/session/down-reason.js';
-import { notificationName } from '../../src/session/notify-names.js';
-import { parseShutdownCommunication, shutdownCommunication } from '../../src/session/shutdown-communication.js';
+import { encodeShutdownCommunication } from '../../src/wire/notification.js';
 
 const none = Buffer.alloc(0);
 
@@ -22,36 +21,14 @@ describe('describeDown', () => {
   });
 
   it('shows an RFC 9003 shutdown message', () => {
-    const n = { direction: 'received' as const, code: 6, subcode: 2, data: shutdownCommunication('upgrade to 2.1') };
+    const n = { direction: 'received' as const, code: 6, subcode: 2, data: encodeShutdownCommunication('upgrade to 2.1') };
     expect(describeDown({ reason: 'notification-received', notification: n })).toBe('Received: Administrative shutdown "upgrade to 2.1"');
   });
-});
 
-describe('notificationName', () => {
-  it('names known subcodes, falls back to the code, and never fails', () => {
-    expect(notificationName(6, 7)).toBe('Connection collision resolution');
-    expect(notificationName(4, 0)).toBe('Hold timer expired');
-    expect(notificationName(6, 42)).toBe('Cease (42)');
-    expect(notificationName(99, 1)).toBe('Unknown error 99/1');
-  });
-});
-
-describe('RFC 9003 shutdown communication', () => {
-  it('round-trips UTF-8 text with a length octet', () => {
-    const data = shutdownCommunication('maintenance ✓');
-    expect(data[0]).toBe(Buffer.byteLength('maintenance ✓'));
-    expect(parseShutdownCommunication(data)).toBe('maintenance ✓');
-  });
-
-  it('cuts long text to 255 octets at a character boundary', () => {
-    const data = shutdownCommunication('é'.repeat(200)); // 400 octets
-    expect(data[0]).toBe(254);
-    expect(parseShutdownCommunication(data)).toBe('é'.repeat(127));
-  });
-
-  it('treats absent, truncated or invalid data as no message', () => {
-    expect(parseShutdownCommunication(Buffer.alloc(0))).toBeNull();
-    expect(parseShutdownCommunication(Buffer.from([5, 0x61]))).toBeNull();
-    expect(parseShutdownCommunication(Buffer.from([1, 0xff]))).toBeNull();
+  it('adds nothing for an empty or malformed RFC 9003 shutdown message', () => {
+    for (const data of [Buffer.alloc(0), encodeShutdownCommunication(''), Buffer.from([5, 0x61]), Buffer.from([1, 0xff])]) {
+      const n = { direction: 'received' as const, code: 6, subcode: 4, data };
+      expect(describeDown({ reason: 'notification-received', notification: n })).toBe('Received: Administrative reset');
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shutdownCommunication } from '../../src/session/shutdown-communication.js';
+import { encodeShutdownCommunication } from '../../src/wire/notification.js';
 import type { Capability } from '../../src/wire/types.js';
 import { cfgOf, Harness, KEEPALIVE, notification, PEER_AS, PEER_ID_HIGH, peerOpen, update, V4_MP, wireError } from './helpers.js';
 
@@ -126,7 +126,7 @@ describe('peer: ManualStop', () => {
   it('sends Cease / Administrative Shutdown with the given RFC 9003 text', () => {
     const h = new Harness();
     h.establishOut();
-    const data = shutdownCommunication('maintenance');
+    const data = encodeShutdownCommunication('maintenance');
     const effects = h.feed({ kind: 'stop', notification: { code: 6, subcode: 2, data } });
     expect(effects.find((e) => e.kind === 'send')).toEqual({ kind: 'send', conn: 0, message: { kind: 'notification', code: 6, subcode: 2, data } });
     expect(effects.find((e) => e.kind === 'down')).toMatchObject({

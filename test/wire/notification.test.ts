@@ -103,6 +103,15 @@ describe('RFC 9003 Shutdown Communication', () => {
     expect(decodeShutdownCommunication(fromHex('02c328'))).toBeUndefined();
   });
 
+  it('round-trips UTF-8 text and cuts 2-octet characters at a boundary', () => {
+    const data = encodeShutdownCommunication('maintenance ✓');
+    expect(data[0]).toBe(Buffer.byteLength('maintenance ✓'));
+    expect(decodeShutdownCommunication(data)).toBe('maintenance ✓');
+    const long = encodeShutdownCommunication('é'.repeat(200)); // 400 octets
+    expect(long[0]).toBe(254);
+    expect(decodeShutdownCommunication(long)).toBe('é'.repeat(127));
+  });
+
   it('round-trips any text up to 255 octets', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (text) => {
@@ -124,18 +133,22 @@ describe('RFC 9003 Shutdown Communication', () => {
 
 describe('describeNotification', () => {
   it.each([
-    [ErrorCode.HOLD_TIMER_EXPIRED, 0, 'Hold Timer Expired'],
-    [ErrorCode.CEASE, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, 'Cease / Administrative Shutdown'],
-    [2, 2, 'OPEN Message Error / Bad Peer AS'],
-    [1, 3, 'Message Header Error / Bad Message Type'],
-    [3, 11, 'UPDATE Message Error / Malformed AS_PATH'],
-    [5, 3, 'Finite State Machine Error / Receive Unexpected Message in Established State'],
-    [6, 9, 'Cease / Hard Reset'],
-    [7, 1, 'ROUTE-REFRESH Message Error / Invalid Message Length'],
-    [2, 0, 'OPEN Message Error'],
-    [6, 99, 'Cease / subcode 99'],
-    [42, 3, 'Unknown error code 42 / subcode 3'],
-  ])('names %i/%i "%s"', (code, subcode, name) => {
+    [ErrorCode.HOLD_TIMER_EXPIRED, 0, 'Hold timer expired'],
+    [ErrorCode.CEASE, CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, 'Administrative shutdown'],
+    [2, 2, 'Bad peer AS'],
+    [2, 7, 'Unsupported capability'],
+    [1, 3, 'Bad message type'],
+    [3, 11, 'Malformed AS_PATH'],
+    [5, 3, 'Unexpected message in Established state'],
+    [6, 7, 'Connection collision resolution'],
+    [6, 9, 'Hard reset'],
+    [7, 1, 'Invalid message length'],
+    [2, 0, 'OPEN message error'],
+    [6, 99, 'Cease (99)'],
+    [6, 42, 'Cease (42)'],
+    [42, 3, 'Unknown error 42/3'],
+    [99, 1, 'Unknown error 99/1'],
+  ])('names %i/%i "%s" (BIRD wording)', (code, subcode, name) => {
     expect(describeNotification(code, subcode)).toBe(name);
   });
 });

@@ -9,7 +9,8 @@
 //
 // RFC 7606 §7.6 / §7.7: ATOMIC_AGGREGATE or AGGREGATOR with a bad length → attribute-discard.
 // RFC 6793 §6: a malformed AS4_AGGREGATOR → attribute-discard.
-import { AS_TRANS, AttrCode, FLAGS_OPTIONAL_TRANSITIVE, FLAGS_WELL_KNOWN } from './codes.js';
+import { AS_TRANS } from '../constants.js';
+import { AttrCode, FLAGS_OPTIONAL_TRANSITIVE, FLAGS_WELL_KNOWN } from './codes.js';
 import { readU32, type AttrDescriptor } from './descriptor.js';
 import { encodeInvalid } from './fail.js';
 import type { Aggregator } from '../types.js';

@@ -11,13 +11,8 @@
 // zero-count segment) → treat-as-withdraw. RFC 6793 §6: AS4_PATH malformed → attribute-discard;
 // an AS4_PATH with confederation segments is treated as malformed too (RFC 6793 §6).
 import type { AsPathSegment, AsPathSegmentType } from '../types.js';
-import {
-  AS_TRANS,
-  AttrCode,
-  FLAGS_OPTIONAL_TRANSITIVE,
-  FLAGS_WELL_KNOWN,
-  SegmentType,
-} from './codes.js';
+import { AS_TRANS } from '../constants.js';
+import { AttrCode, FLAGS_OPTIONAL_TRANSITIVE, FLAGS_WELL_KNOWN, SegmentType } from './codes.js';
 import { readU32, type AttrDescriptor } from './descriptor.js';
 import { encodeInvalid } from './fail.js';
 import type { ByteWriter } from './writer.js';

@@ -1,5 +1,6 @@
-// Numbers for the UPDATE half of the codec: path attribute type codes and flags, UPDATE
-// Message Error subcodes, and the few message constants the UPDATE codec needs.
+// Numbers for path attributes: type codes, flags and AS_PATH segment types. Message-level
+// numbers (header size, message types, error codes and subcodes, AS_TRANS) live in
+// ../constants.ts.
 //
 //   Path attribute (RFC 4271 §4.3):
 //    0                   1
@@ -7,9 +8,6 @@
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+---------------------+
 //   |O|T|P|E|  0    | Attr. Type Code| Length (1 or 2 oct)| Value ...
 //   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+---------------------+
-//
-// Deliberately local: the framing helper owns src/wire/constants.ts; the lead dedupes the
-// message-level constants (same names, same values) when both halves land.
 
 /** Path attribute type codes, IANA "BGP Path Attributes". */
 export const AttrCode = {
@@ -69,33 +67,3 @@ export const SegmentType = {
   AS_CONFED_SEQUENCE: 3,
   AS_CONFED_SET: 4,
 } as const;
-
-/** NOTIFICATION error code for UPDATE errors, RFC 4271 §4.5. */
-export const UPDATE_MESSAGE_ERROR = 3;
-
-/** UPDATE Message Error subcodes, RFC 4271 §6.3 (IANA "UPDATE Message Error subcodes"). */
-export const UpdateSubcode = {
-  MALFORMED_ATTRIBUTE_LIST: 1,
-  UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE: 2,
-  MISSING_WELL_KNOWN_ATTRIBUTE: 3,
-  ATTRIBUTE_FLAGS_ERROR: 4,
-  ATTRIBUTE_LENGTH_ERROR: 5,
-  INVALID_ORIGIN_ATTRIBUTE: 6,
-  /** 7 is deprecated (AS Routing Loop, RFC 1771) but listed for completeness */
-  AS_ROUTING_LOOP: 7,
-  INVALID_NEXT_HOP_ATTRIBUTE: 8,
-  OPTIONAL_ATTRIBUTE_ERROR: 9,
-  INVALID_NETWORK_FIELD: 10,
-  MALFORMED_AS_PATH: 11,
-} as const;
-
-/** RFC 4271 §4.1: 16-octet marker + 2-octet length + 1-octet type. */
-export const HEADER_SIZE = 19;
-/** RFC 4271 §4.3 */
-export const MESSAGE_TYPE_UPDATE = 2;
-/** RFC 4271 §4.1 */
-export const MAX_MESSAGE_SIZE = 4096;
-/** RFC 8654 §2 */
-export const MAX_EXTENDED_MESSAGE_SIZE = 65535;
-/** RFC 6793 §9 */
-export const AS_TRANS = 23456;

@@ -13,7 +13,8 @@
 // The result depends only on the bytes and ctx.as4, which is what lets AttrCache share it.
 import type { AttributeError, CodecContext, PathAttributes } from '../types.js';
 import { reconcileAs4 } from '../as4.js';
-import { ATTR_FLAGS_OT_MASK, AttrCode, AttrFlag, UpdateSubcode } from './codes.js';
+import { UpdateSubcode } from '../constants.js';
+import { ATTR_FLAGS_OT_MASK, AttrCode, AttrFlag } from './codes.js';
 import type { AttrDecodeState } from './descriptor.js';
 import { attributeMalformed } from './fail.js';
 import { ATTRIBUTE_BY_CODE } from './table.js';

@@ -1,18 +1,18 @@
 // WireError constructors for the UPDATE codec, so every session reset names its NOTIFICATION
 // (RFC 4271 §6.3) in one place and callers never build a bare Error.
 import { WireError } from '../errors.js';
-import { UPDATE_MESSAGE_ERROR } from './codes.js';
+import { ErrorCode } from '../constants.js';
 
 const EMPTY = Buffer.alloc(0);
 
 /** A structural UPDATE error (lengths, NLRI fields): RFC 7606 §4 / §5.3 session reset. */
 export function updateMalformed(subcode: number, message: string, data: Buffer = EMPTY): WireError {
-  return new WireError('update-malformed', UPDATE_MESSAGE_ERROR, subcode, data, message);
+  return new WireError('update-malformed', ErrorCode.UPDATE_MESSAGE, subcode, data, message);
 }
 
 /** An attribute error that RFC 7606 still answers with a session reset. */
 export function attributeMalformed(subcode: number, message: string, data: Buffer = EMPTY): WireError {
-  return new WireError('attribute-malformed', UPDATE_MESSAGE_ERROR, subcode, data, message);
+  return new WireError('attribute-malformed', ErrorCode.UPDATE_MESSAGE, subcode, data, message);
 }
 
 /** The caller asked to encode something the wire cannot carry (bad value, bad prefix). */

@@ -16,9 +16,10 @@
 // reset". Wren chooses session reset (Optional Attribute Error, RFC 4760 §7) because disabling
 // one family of a pod-network session silently is worse than a visible reset.
 import { bytesToIpv6, ipv6ToBytes, InvalidPrefixError } from '../../lib/prefix.js';
-import { AFI_IPV4, AFI_IPV6, SAFI_UNICAST, type CodecContext, type Family, type MpOther, type MpReach, type NlriSet } from '../types.js';
+import { SAFI_UNICAST, type CodecContext, type Family, type MpOther, type MpReach, type NlriSet } from '../types.js';
+import { afiOf, familyOf } from '../family.js';
 import { decodePrefixes4, decodePrefixes6, prefixes4Size, prefixes6Size, writePrefixes4, writePrefixes6 } from '../nlri.js';
-import { UpdateSubcode } from './codes.js';
+import { UpdateSubcode } from '../constants.js';
 import type { WireError } from '../errors.js';
 import { attributeMalformed, encodeInvalid } from './fail.js';
 import type { ByteWriter } from './writer.js';
@@ -28,17 +29,6 @@ export interface MpTarget {
   mpReach?: MpReach;
   mpUnreach?: NlriSet;
   mpOther?: MpOther[];
-}
-
-export function familyOf(afi: number, safi: number): Family | null {
-  if (safi !== SAFI_UNICAST) return null;
-  if (afi === AFI_IPV4) return 'ipv4-unicast';
-  if (afi === AFI_IPV6) return 'ipv6-unicast';
-  return null;
-}
-
-export function afiOf(family: Family): number {
-  return family === 'ipv4-unicast' ? AFI_IPV4 : AFI_IPV6;
 }
 
 function malformed(b: Buffer, attrStart: number, end: number, reason: string): WireError {
