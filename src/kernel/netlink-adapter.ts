@@ -1,0 +1,378 @@
+// The only file that talks to the kernel: rtnetlink sockets (from the `netlink` package's raw
+// layer) in the current network namespace. Route requests are our own tiny encoding
+// (rtnl-codec.ts), packed many to a datagram and pipelined:
+//
+// - No NLM_F_ACK on route requests: the kernel answers only on error (netlink_rcv_skb acks
+//   when `NLM_F_ACK || err`). Each datagram ends with a NOOP carrying NLM_F_ACK; the kernel
+//   processes a datagram's messages in order, so that ACK proves every request before it is
+//   done and any error for them is already queued on our socket. A success costs no reply,
+//   which is what makes 100k routes/s possible (an ACK per route caps out near 35k/s here
+//   and floods the receive buffer).
+// - Errors carry the request's sequence number: each is matched to its route and reported
+//   with the errno name. ESRCH on a delete means "already gone", which is what we wanted.
+// - Requests in flight are bounded by what the receive buffer can hold if every one failed,
+//   so the error replies cannot overflow it. If they still do (ENOBUFS), every request whose
+//   outcome was not yet confirmed is reported as failed with 'ENOBUFS' (outcome unknown):
+//   the caller dumps and reconciles.
+// - A listener on 'error' is mandatory with this package: an ENOBUFS from recvmsg is emitted
+//   as 'error' from a native callback, and an unhandled one aborts the process.
+// - Worse, netlink 0.3.0 aborts the process whenever a socket's receive buffer overflows:
+//   the kernel then flags the socket with an error, epoll reports EPOLLERR, libuv calls the
+//   poll callback with a status, and the addon builds its exception with a NULL syscall name
+//   (Napi::String::New(env, NULL) throws a C++ exception: "terminate called after throwing an
+//   instance of 'Napi::Error' … Error in native callback"). So no socket may ever overflow:
+//   replies are bounded as above, and while we listen to route notifications every op we
+//   send is expected to come back as one notification, and we never have more of those
+//   outstanding than the notification socket's buffer holds (echo pacing, see pump()).
+// - Reading our own echoes costs more than the kernel work itself (a recvmsg and a decode per
+//   route). For a burst bigger than that budget (start-up, a peer's full table), we leave the
+//   route multicast groups while the burst is in flight, rejoin when it is done, and ask for a
+//   resync (onResync('paused')): one dump replaces a hundred thousand notifications.
+
+import { endianness } from 'node:os';
+import { RawNetlinkSocket, type ErrnoException } from 'netlink';
+import { KernelError } from './errors.js';
+import { dumpRouteFamily, errnoName, guard } from './rtnl-dump.js';
+import {
+  AF_INET,
+  AF_INET6,
+  BARRIER_LENGTH,
+  NLMSG_ERROR,
+  RTM_DELROUTE,
+  RTM_NEWROUTE,
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_IPV4_ROUTE,
+  RTNLGRP_IPV6_IFADDR,
+  RTNLGRP_IPV6_ROUTE,
+  RTNLGRP_LINK,
+  decodeErrno,
+  decodeRoute,
+  forEachMessage,
+  routeMessageLength,
+  writeBarrier,
+  writeRouteMessage,
+  type RouteEncodeContext,
+} from './rtnl-codec.js';
+import type { DesiredRoute, KernelEventHandlers, KernelRoutePort, RouteOp, RouteOpFailure } from './types.js';
+
+const NETLINK_ROUTE = 0;
+const RTM_NEWLINK = 16;
+const RTM_DELADDR = 21;
+const ESRCH = 3;
+const ENOBUFS = 105;
+/** Receive-buffer bytes one queued error reply costs (skb truesize, rounded up). */
+const BYTES_PER_ERROR = 1280;
+/** Receive-buffer bytes one queued route notification costs (IPv6 ECMP ones are the largest). */
+const BYTES_PER_NOTIFICATION = 1536;
+/** Echo pacing gives up on missing notifications after this long without one. */
+const ECHO_STALL_MS = 100;
+
+export interface NetlinkAdapterInit {
+  /** Routing protocol number of every route we install (rtm_protocol); default 199. */
+  protocol?: number;
+  /** Kernel routing table; default 254 (main). */
+  table?: number;
+  /** RTA_PRIORITY of our routes; default unset (kernel default: IPv4 0, IPv6 1024). */
+  metric?: number;
+  /** Upper bound on requests in flight; default 2048 (lowered to fit the receive buffer). */
+  maxInFlight?: number;
+  /** Requests per datagram; default 256. */
+  batchSize?: number;
+  /** SO_RCVBUF asked for (the kernel caps it at net.core.rmem_max); default 8 MiB. */
+  recvBufferBytes?: number;
+}
+
+interface Job {
+  ops: readonly RouteOp[];
+  next: number;
+  outstanding: number;
+  failures: RouteOpFailure[];
+  resolve(f: RouteOpFailure[]): void;
+  reject(e: Error): void;
+}
+
+interface Chunk {
+  job: Job;
+  ops: RouteOp[];
+  firstSeq: number;
+  barrierSeq: number;
+  failed: Set<number>;
+  /** Ops that cause no notification (refused, or deletes of routes already gone). */
+  silent: number;
+}
+
+export class NetlinkAdapter implements KernelRoutePort {
+  readonly protocol: number;
+  readonly table: number;
+  /** Effective bound on requests in flight (after fitting the receive buffer). */
+  readonly maxInFlight: number;
+  private readonly batchSize: number;
+  private readonly ctx: RouteEncodeContext;
+  private readonly req: RawNetlinkSocket;
+  private dumpSock: RawNetlinkSocket | undefined;
+  private notifySock: RawNetlinkSocket | undefined;
+  private readonly jobs: Job[] = [];
+  private readonly inflight: Chunk[] = [];
+  private inflightOps = 0;
+  private seq = 1;
+  private closed = false;
+  private readonly recvBufferBytes: number;
+  /** Notifications our sent ops will still cause (only counted while subscribed). */
+  private expectedEchoes = 0;
+  /** How many may be outstanding without overflowing the notification socket. */
+  private echoBudget = Infinity;
+  private echoStallTimer: NodeJS.Timeout | undefined;
+  private echoesSeen = 0;
+  /** Out of the route groups for a burst (see the header). */
+  private deaf = false;
+  private handlers: KernelEventHandlers | undefined;
+
+  constructor(init: NetlinkAdapterInit = {}) {
+    if (endianness() !== 'LE') throw new KernelError('netlink-unsupported-host', 'netlink adapter supports little-endian hosts only');
+    this.protocol = init.protocol ?? 199;
+    this.table = init.table ?? 254;
+    this.recvBufferBytes = init.recvBufferBytes ?? 8 << 20;
+    this.req = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: this.recvBufferBytes, sendBufferSize: 4 << 20 });
+    this.req.on('message', (msg) => guard(() => this.onReply(msg)));
+    this.req.on('error', (err) => guard(() => this.onRequestSocketError(err)));
+    this.req.unref();
+    const rcvbuf = this.req.getRecvBufferSize();
+    this.maxInFlight = Math.max(64, Math.min(init.maxInFlight ?? 2048, Math.floor(rcvbuf / BYTES_PER_ERROR)));
+    this.batchSize = Math.max(1, Math.min(init.batchSize ?? 256, this.maxInFlight));
+    this.ctx = { protocol: this.protocol, table: this.table, pid: this.req.address().port, ...(init.metric === undefined ? {} : { metric: init.metric }) };
+  }
+
+  /** Requests waiting to be sent plus requests in flight. */
+  pendingOps(): number {
+    let n = this.inflightOps;
+    for (const j of this.jobs) n += j.ops.length - j.next;
+    return n;
+  }
+
+  apply(ops: readonly RouteOp[]): Promise<RouteOpFailure[]> {
+    if (this.closed) return Promise.reject(new KernelError('netlink-closed', 'netlink adapter is closed'));
+    if (ops.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.jobs.push({ ops, next: 0, outstanding: 0, failures: [], resolve, reject });
+      this.req.ref();
+      if (this.notifySock !== undefined && !this.deaf && this.pendingOps() > this.echoBudget) this.pauseRouteNotifications(this.notifySock);
+      this.pump();
+    });
+  }
+
+  private nextSeqRange(n: number): number {
+    if (this.seq + n + 1 >= 0xffffffff) this.seq = 1;
+    const first = this.seq;
+    this.seq += n + 1;
+    return first;
+  }
+
+  private pump(): void {
+    while (this.jobs.length > 0 && this.inflightOps < this.maxInFlight) {
+      const job = this.jobs[0]!;
+      const echoRoom = this.deaf ? Infinity : this.echoBudget - this.expectedEchoes;
+      if (echoRoom < Math.min(this.batchSize, job.ops.length - job.next, this.echoBudget)) {
+        this.watchEchoStall();
+        return;
+      }
+      const room = Math.min(this.batchSize, this.maxInFlight - this.inflightOps, job.ops.length - job.next, echoRoom);
+      const ops: RouteOp[] = [];
+      const early: RouteOpFailure[] = [];
+      let bytes = BARRIER_LENGTH;
+      while (ops.length < room && job.next < job.ops.length && bytes < 48 * 1024) {
+        const op = job.ops[job.next++]!;
+        ops.push(op);
+        bytes += routeMessageLength(op, this.ctx);
+      }
+      if (job.next >= job.ops.length) this.jobs.shift();
+      const firstSeq = this.nextSeqRange(ops.length);
+      const buf = Buffer.allocUnsafe(bytes);
+      let off = 0;
+      const sent: RouteOp[] = [];
+      for (let i = 0; i < ops.length; i++) {
+        const at = off;
+        try {
+          off = writeRouteMessage(buf, off, ops[i]!, firstSeq + i, this.ctx);
+          sent.push(ops[i]!);
+        } catch (err) {
+          off = at;
+          early.push({ op: ops[i]!, errno: 0, code: err instanceof KernelError ? err.code : 'route-encode-invalid' });
+        }
+      }
+      // Sequence numbers follow the messages actually written, so renumber if any was skipped.
+      if (early.length > 0) {
+        off = 0;
+        for (let i = 0; i < sent.length; i++) off = writeRouteMessage(buf, off, sent[i]!, firstSeq + i, this.ctx);
+      }
+      job.failures.push(...early);
+      const barrierSeq = firstSeq + sent.length;
+      off = writeBarrier(buf, off, barrierSeq, this.ctx.pid);
+      const chunk: Chunk = { job, ops: sent, firstSeq, barrierSeq, failed: new Set(), silent: 0 };
+      job.outstanding++;
+      this.inflight.push(chunk);
+      this.inflightOps += sent.length;
+      if (this.notifySock !== undefined && !this.deaf) this.expectedEchoes += sent.length;
+      this.req.send(buf.subarray(0, off), {}, (err) => {
+        if (err !== undefined) guard(() => this.abandon(chunk, err.errno, err.code));
+      });
+    }
+  }
+
+  private onReply(msg: Buffer): void {
+    forEachMessage(msg, (m) => {
+      if (m.type !== NLMSG_ERROR) return;
+      const errno = decodeErrno(msg, m);
+      const chunk = this.inflight.find((c) => m.seq >= c.firstSeq && m.seq <= c.barrierSeq);
+      if (chunk === undefined) return; // a reply for a chunk already abandoned after ENOBUFS
+      if (m.seq === chunk.barrierSeq) {
+        this.finish(chunk);
+        return;
+      }
+      const i = m.seq - chunk.firstSeq;
+      const op = chunk.ops[i]!;
+      if (errno === 0) return;
+      chunk.silent++;
+      if (errno === ESRCH && op.kind === 'delete') return;
+      chunk.failed.add(i);
+      chunk.job.failures.push({ op, errno, code: errnoName(errno) });
+    });
+  }
+
+  private finish(chunk: Chunk): void {
+    const at = this.inflight.indexOf(chunk);
+    if (at < 0) return;
+    this.inflight.splice(at, 1);
+    this.inflightOps -= chunk.ops.length;
+    if (this.notifySock !== undefined) this.expectedEchoes = Math.max(0, this.expectedEchoes - chunk.silent);
+    const job = chunk.job;
+    job.outstanding--;
+    if (job.outstanding === 0 && job.next >= job.ops.length) job.resolve(job.failures);
+    if (this.inflight.length === 0 && this.jobs.length === 0 && !this.closed) {
+      this.req.unref();
+      if (this.deaf && this.notifySock !== undefined) this.resumeRouteNotifications(this.notifySock);
+    }
+    this.pump();
+  }
+
+  /** The chunk's outcome is unknown (send failed, or replies were dropped): report every op. */
+  private abandon(chunk: Chunk, errno: number, code: string): void {
+    for (let i = 0; i < chunk.ops.length; i++) {
+      if (!chunk.failed.has(i)) chunk.job.failures.push({ op: chunk.ops[i]!, errno, code });
+    }
+    this.finish(chunk);
+  }
+
+  private pauseRouteNotifications(sock: RawNetlinkSocket): void {
+    this.deaf = true;
+    sock.dropMembership(RTNLGRP_IPV4_ROUTE);
+    sock.dropMembership(RTNLGRP_IPV6_ROUTE);
+  }
+
+  private resumeRouteNotifications(sock: RawNetlinkSocket): void {
+    sock.addMembership(RTNLGRP_IPV4_ROUTE);
+    sock.addMembership(RTNLGRP_IPV6_ROUTE);
+    this.deaf = false;
+    this.expectedEchoes = 0;
+    const h = this.handlers;
+    if (h !== undefined) setImmediate(() => guard(() => h.onResync('paused')));
+  }
+
+  private onEchoes(n: number): void {
+    this.echoesSeen += n;
+    this.expectedEchoes = Math.max(0, this.expectedEchoes - n);
+    this.pump();
+  }
+
+  /** Pacing waits for notifications; if they stop coming (miscounted), stop waiting. */
+  private watchEchoStall(): void {
+    if (this.echoStallTimer !== undefined) return;
+    const seen = this.echoesSeen;
+    this.echoStallTimer = setTimeout(() => {
+      this.echoStallTimer = undefined;
+      if (this.closed) return;
+      // Only when nothing at all arrived since the timer was armed, and nothing is in flight
+      // (an ack still to come means the kernel is still working on our requests).
+      if (this.echoesSeen === seen && this.inflightOps === 0) this.expectedEchoes = 0;
+      this.pump();
+    }, ECHO_STALL_MS);
+  }
+
+  private onRequestSocketError(err: ErrnoException): void {
+    // ENOBUFS: replies were dropped, so no chunk in flight can be trusted to complete.
+    for (const c of [...this.inflight]) this.abandon(c, err.errno || ENOBUFS, err.code || 'ENOBUFS');
+  }
+
+  /** Every IPv4 and IPv6 route in our table with our protocol number. */
+  async dump(): Promise<DesiredRoute[]> {
+    for (let attempt = 1; ; attempt++) {
+      const { routes, interrupted } = await this.dumpOnce();
+      // NLM_F_DUMP_INTR: the table changed during the dump; the result may be inconsistent.
+      if (!interrupted || attempt >= 3) return routes;
+    }
+  }
+
+  private async dumpOnce(): Promise<{ routes: DesiredRoute[]; interrupted: boolean }> {
+    const routes: DesiredRoute[] = [];
+    let interrupted = false;
+    for (const family of [AF_INET, AF_INET6]) {
+      interrupted = (await this.dumpFamily(family, routes)) || interrupted;
+    }
+    return { routes, interrupted };
+  }
+
+  private dumpFamily(family: number, out: DesiredRoute[]): Promise<boolean> {
+    if (this.closed) return Promise.reject(new KernelError('netlink-closed', 'netlink adapter is closed'));
+    const sock = (this.dumpSock ??= new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 16 }));
+    return dumpRouteFamily(sock, family, this.nextSeqRange(0), (r) => {
+      if (r.protocol === this.protocol && r.table === this.table) out.push(r.route);
+    });
+  }
+
+  /**
+   * Route notifications for our table (every protocol; the caller filters), link and address
+   * changes, and ENOBUFS (notifications lost) as onResync.
+   */
+  subscribe(handlers: KernelEventHandlers): void {
+    if (this.closed) throw new KernelError('netlink-closed', 'netlink adapter is closed');
+    if (this.notifySock !== undefined) throw new KernelError('netlink-closed', 'already subscribed');
+    const sock = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: this.recvBufferBytes, sendBufferSize: 1 << 16 });
+    this.notifySock = sock;
+    this.handlers = handlers;
+    sock.on('error', () => guard(() => handlers.onResync('overflow')));
+    sock.on('message', (msg) =>
+      guard(() => {
+        let linkChange = false;
+        let echoes = 0;
+        forEachMessage(msg, (m) => {
+          if (m.type === RTM_NEWROUTE || m.type === RTM_DELROUTE) {
+            const r = decodeRoute(msg, m);
+            if (r === undefined || r.table !== this.table) return;
+            if (r.protocol === this.protocol) echoes++;
+            handlers.onRoute({ kind: m.type === RTM_NEWROUTE ? 'new' : 'del', protocol: r.protocol, table: r.table, route: r.route });
+          } else if (m.type >= RTM_NEWLINK && m.type <= RTM_DELADDR) {
+            linkChange = true;
+          }
+        });
+        if (linkChange) handlers.onLinkChange?.();
+        if (echoes > 0) this.onEchoes(echoes);
+      }),
+    );
+    for (const g of [RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR]) sock.addMembership(g);
+    sock.unref();
+    // Keep a quarter of the buffer for notifications we do not cause (links, other daemons).
+    this.echoBudget = Math.max(64, Math.floor((sock.getRecvBufferSize() * 0.75) / BYTES_PER_NOTIFICATION));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new KernelError('netlink-closed', 'netlink adapter closed with requests pending');
+    for (const j of this.jobs.splice(0)) j.reject(err);
+    for (const c of this.inflight.splice(0)) c.job.reject(err);
+    this.inflightOps = 0;
+    clearTimeout(this.echoStallTimer);
+    this.req.close();
+    this.dumpSock?.close();
+    this.notifySock?.close();
+  }
+}
