@@ -80,6 +80,23 @@ export const configSchema = z
       .object({ listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, 'must be HOST:PORT') })
       .strict()
       .optional(),
+    kernel: z
+      .object({
+        /** install the best routes into the kernel (node daemons); reflectors usually leave it off */
+        enabled: z.boolean().default(false),
+        /** kernel routing table (254 = main) */
+        table: z.number().int().min(1).max(4294967295).default(254),
+        /** routing protocol number marking Wren's routes; everything with it is Wren's */
+        protocol: z.number().int().min(1).max(255).refine((n) => ![1, 2, 3, 4].includes(n), { message: 'must not be a kernel-reserved protocol (1-4)' }).default(199),
+        /** remove Wren's routes from the kernel when the daemon exits (default: they stay) */
+        flushOnExit: z.boolean().default(false),
+        /** seconds between full resyncs with the kernel */
+        resyncInterval: z.number().int().min(5).max(86400).default(90),
+        /** seconds to wait for End-of-RIB from every peer before stale kernel routes are removed */
+        convergeTimeout: z.number().int().min(1).max(3600).default(120),
+      })
+      .strict()
+      .default({ enabled: false, table: 254, protocol: 199, flushOnExit: false, resyncInterval: 90, convergeTimeout: 120 }),
     peers: z.array(peerSchema).default([]),
     /** named import/export policies, see src/policy/schema.ts */
     policies: policiesSchema,

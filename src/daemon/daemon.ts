@@ -1,7 +1,9 @@
 // `wren daemon`: wires config, speaker, control socket, metrics and signals together.
+import { isDeepStrictEqual } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { WrenConfig } from '../config/schema.js';
 import { Speaker } from '../speaker/speaker.js';
+import { FibProgrammer } from '../kernel/fib-programmer.js';
 import { RouteQueryError } from '../speaker/route-view.js';
 import { ControlServer, ApiRequestError } from '../api/server.js';
 import { numberToIpv4 } from '../lib/prefix.js';
@@ -27,7 +29,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     throw e;
   }
   const metrics = new SpeakerMetrics();
-  const speaker = new Speaker(cfg, { logger, metrics });
+  // Kernel routes: adopted from a previous run at start, stale ones removed after convergence.
+  const fib = cfg.kernel.enabled
+    ? new FibProgrammer({ protocol: cfg.kernel.protocol, table: cfg.kernel.table, resyncIntervalMs: cfg.kernel.resyncInterval * 1000, logger })
+    : null;
+  const speaker = new Speaker(cfg, { logger, metrics, ...(fib ? { fib } : {}) });
   const startedAt = new Date().toISOString();
   const control = new ControlServer(opts.controlSocket, {
     status: () => ({
@@ -50,6 +56,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   });
   let metricsServer: MetricsServer | null = null;
   try {
+    if (fib) await fib.start();
     await speaker.start();
     await control.listen();
     if (cfg.metrics) {
@@ -61,6 +68,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     logger.fatal({ event: 'daemon.start-failed', code: err.code, err: err.message }, 'cannot start');
     process.stderr.write(`wren: cannot start: ${err.message}\n`);
     await speaker.shutdown('wren failed to start');
+    await fib?.stop({ flush: false });
     await control.close();
     return 1;
   }
@@ -76,6 +84,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         const problems = e instanceof ConfigError ? e.problems : [String(e)];
         logger.error({ event: 'config.rejected', file: opts.configFile, problems }, 'new configuration rejected; keeping the running one');
         return;
+      }
+      if (!isDeepStrictEqual(speaker.config.kernel, next.kernel)) {
+        logger.warn({ event: 'config.kernel-deferred' }, 'kernel settings changed; they apply when the daemon next starts');
       }
       const d = await speaker.reconfigure(next);
       if (metricsServer && d.metricsChanged) await metricsServer.close();
@@ -96,6 +107,8 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       void (async () => {
         await reloading;
         await speaker.shutdown(`wren shutting down (${signal})`);
+        // The data plane outlives the daemon unless told otherwise (DESIGN.md).
+        await fib?.stop({ flush: speaker.config.kernel.flushOnExit });
         await control.close();
         await metricsServer?.close();
         logger.info({ event: 'daemon.stopped' }, 'stopped');

@@ -67,9 +67,18 @@ export interface EngineStats {
   importRejected: number;
 }
 
+/** Where the best routes go in the kernel (src/kernel's FibProgrammer). */
+export interface FibSink {
+  /** the ECMP next hops for a prefix, or null to remove Wren's route for it */
+  set(prefix: number | string, nextHops: { gateway: number | string }[] | null): void;
+  /** the RIB has converged: kernel routes of Wren's that it does not want may go now */
+  converged(): void;
+}
+
 export interface RouteEngineComponents {
   logger: Logger;
   metrics: SpeakerMetrics;
+  fib?: FibSink;
 }
 
 export class RouteEngine {
@@ -79,6 +88,10 @@ export class RouteEngine {
   /** private groups that send a full table to one member (new session, route refresh) */
   private readonly catchups = new Map<UpdateGroup, { peer: EnginePeer; done: () => void }>();
   private nextSourceId = 1;
+  /** peers whose End-of-RIB ended their initial table (for kernel convergence) */
+  private readonly eorSeen = new Set<EnginePeer>();
+  private convergence: { expected: number; timer: NodeJS.Timeout } | null = null;
+  private hasConverged = false;
   private flushScheduled = false;
   private readonly resumeWaiters: (() => void)[] = [];
   private readonly localSource: PathSource;
@@ -311,6 +324,7 @@ export class RouteEngine {
     const eor = isEndOfRib(msg);
     if (eor) {
       if (e.staleFamilies.has(eor)) this.sweep(e, eor);
+      this.noteEndOfRib(p, eor);
       return;
     }
     let update = msg;
@@ -371,6 +385,8 @@ export class RouteEngine {
 
   private onChange(ch: BestChange | null): void {
     if (!ch) return;
+    const fib = this.c.fib;
+    if (fib) fib.set(ch.prefix, kernelNextHops(ch));
     if (typeof ch.prefix === 'number') {
       for (const g of this.groups.values()) g.markDirty4(ch.prefix, ch.previous);
       for (const g of this.catchups.keys()) g.markDirty4(ch.prefix, ch.previous);
@@ -438,6 +454,40 @@ export class RouteEngine {
     return n;
   }
 
+  // --- kernel convergence -----------------------------------------------------------------------
+
+  /**
+   * Stale kernel routes are removed only once the RIB has converged (DESIGN.md: the data plane
+   * never blinks): End-of-RIB for every negotiated family from `expectedPeers` peers, or the
+   * timeout (the graceful-restart time), whichever comes first.
+   */
+  startConvergence(expectedPeers: number, timeoutMs: number): void {
+    if (!this.c.fib || this.hasConverged) return;
+    const timer = setTimeout(() => this.converge('timeout'), timeoutMs);
+    timer.unref();
+    this.convergence = { expected: expectedPeers, timer };
+    if (expectedPeers === 0) this.converge('no-peers');
+  }
+
+  private readonly eorFamilies = new Map<EnginePeer, Set<Family>>();
+
+  private noteEndOfRib(p: EnginePeer, family: Family): void {
+    if (this.hasConverged || !this.convergence) return;
+    let fams = this.eorFamilies.get(p);
+    if (!fams) this.eorFamilies.set(p, (fams = new Set()));
+    fams.add(family);
+    if (p.families().every((f) => fams!.has(f))) this.eorSeen.add(p);
+    if (this.eorSeen.size >= this.convergence.expected) this.converge('end-of-rib');
+  }
+
+  private converge(why: string): void {
+    if (this.hasConverged) return;
+    this.hasConverged = true;
+    if (this.convergence) clearTimeout(this.convergence.timer);
+    this.c.logger.info({ event: 'rib.converged', why, peers: this.eorSeen.size }, 'RIB converged; removing stale kernel routes');
+    this.c.fib?.converged();
+  }
+
   // --- views ----------------------------------------------------------------------------------
 
   sourceOf(p: EnginePeer): PathSource | null {
@@ -480,7 +530,20 @@ export class RouteEngine {
 
   close(): void {
     for (const e of this.peers.values()) if (e.staleTimer) clearTimeout(e.staleTimer);
+    if (this.convergence) clearTimeout(this.convergence.timer);
   }
+}
+
+/** The kernel's view of a best-path change: ECMP gateways, none for our own routes. */
+function kernelNextHops(ch: BestChange): { gateway: number | string }[] | null {
+  const best = ch.best;
+  if (!best || best.source.kind === 'local') return null;
+  const out: { gateway: number | string }[] = [];
+  for (const p of ch.multipath) {
+    if (p.source.kind === 'local') continue;
+    if (!out.some((h) => h.gateway === p.nextHop)) out.push({ gateway: p.nextHop });
+  }
+  return out.length > 0 ? out : [{ gateway: best.nextHop }];
 }
 
 function shortKey(key: string): string {

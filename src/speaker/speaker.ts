@@ -6,6 +6,7 @@ import type { PeerConfig, WrenConfig } from '../config/schema.js';
 import { diffConfig, type ConfigDiff } from '../config/diff.js';
 import { ipv4ToNumber } from '../lib/prefix.js';
 import type { Family, UpdateMessage } from '../wire/types.js';
+import { afiOf } from '../wire/family.js';
 import { encodeShutdownCommunication } from '../wire/notification.js';
 import { ErrorCode, CeaseSubcode } from '../wire/constants.js';
 import type { SessionConfig } from '../session/config.js';
@@ -15,11 +16,13 @@ import { normalizeAddress } from './local-addresses.js';
 import type { SpeakerMetrics } from '../daemon/metrics.js';
 import type { PeerStatus, RouteView } from '../api/types.js';
 import { routeViews, type RouteQuery } from './route-view.js';
-import { RouteEngine } from './route-engine.js';
+import { RouteEngine, type FibSink } from './route-engine.js';
 
 export interface SpeakerComponents {
   logger: Logger;
   metrics: SpeakerMetrics;
+  /** the kernel route programmer, when `kernel.enabled` */
+  fib?: FibSink;
 }
 
 export function sessionConfigFor(cfg: WrenConfig, p: PeerConfig): SessionConfig {
@@ -65,6 +68,7 @@ export class Speaker {
   async start(): Promise<void> {
     await this.listen();
     for (const p of this.cfg.peers) this.addPeer(p);
+    this.engine.startConvergence(this.cfg.peers.length, this.cfg.kernel.convergeTimeout * 1000);
   }
 
   private async listen(): Promise<void> {
@@ -148,7 +152,7 @@ export class Speaker {
     const limit = family === 'ipv4-unicast' ? r.peer.maxPrefixes?.ipv4 : r.peer.maxPrefixes?.ipv6;
     // RFC 4486 §4: data may carry AFI, SAFI and the upper bound.
     const data = Buffer.alloc(7);
-    data.writeUInt16BE(family === 'ipv4-unicast' ? 1 : 2, 0);
+    data.writeUInt16BE(afiOf(family), 0);
     data.writeUInt8(1, 2);
     data.writeUInt32BE(limit ?? 0, 3);
     if (this.peers.get(r.peer.address) !== r) return;
