@@ -36,6 +36,7 @@ async function main(): Promise<number> {
         routerId: w.ipv4,
         hostname: 'wren-demo',
         originate: ['10.10.1.0/24', 'fd10:1::/48'],
+        kernel: { enabled: true },
         peers: [{ name: 'bird', address: b.ipv4, asn: 65002, families: ['ipv4-unicast', 'ipv6-unicast'], connectRetryTime: 1 }],
       },
     });
@@ -47,6 +48,10 @@ async function main(): Promise<number> {
     process.stdout.write((await wren.cli(['status'])).stdout);
     say('wren routes');
     process.stdout.write((await wren.cli(['routes'])).stdout);
+    say(`ip route show proto 199 (in ${w.ns}: what Wren installed in its kernel)`);
+    await waitFor(async () => (await lab.exec(w.ns, 'ip', ['route', 'show', 'proto', '199'])).stdout.includes('10.20.0.0/24'), { timeoutMs: 10_000, what: "BIRD's route in Wren's kernel" });
+    process.stdout.write((await lab.exec(w.ns, 'ip', ['route', 'show', 'proto', '199'])).stdout);
+    process.stdout.write((await lab.exec(w.ns, 'ip', ['-6', 'route', 'show', 'proto', '199'])).stdout);
     say('birdc show route (what BIRD learned from Wren)');
     process.stdout.write(await bird.birdc('show route protocol wren'));
     say('done: stopping Wren (BIRD is told why) and removing the namespaces');
