@@ -110,6 +110,26 @@ export class RouteEngine {
     });
     this.localSource = { id: LOCAL_SOURCE_ID, address: 'local', addressKey: 0, bgpId: this.routerId, asn: cfg.asn, kind: 'local', rrClient: false };
     this.setOriginated(cfg.originate);
+    if (cfg.nextHopResolution === 'connected') {
+      // Addresses come and go (DHCP, a new interface): re-resolve when the connected set changes.
+      // The kernel issue replaces this poll with route and address notifications.
+      this.connectedKey = connectedSignature();
+      this.connectedTimer = setInterval(() => this.refreshConnected(), CONNECTED_POLL_MS);
+      this.connectedTimer.unref();
+    }
+  }
+
+  private connectedKey = '';
+  private connectedTimer: NodeJS.Timeout | null = null;
+
+  private refreshConnected(): void {
+    if (this.cfg.nextHopResolution !== 'connected') return;
+    const key = connectedSignature();
+    if (key === this.connectedKey) return;
+    this.connectedKey = key;
+    this.c.logger.info({ event: 'next-hop.connected-changed' }, 'connected subnets changed; re-resolving next hops');
+    this.rib.setResolver(connectedResolver(), (ch) => this.onChange(ch));
+    this.scheduleFlush();
   }
 
   /** Global settings changed in place (sessions were reset by the speaker if needed). */
@@ -531,6 +551,7 @@ export class RouteEngine {
   close(): void {
     for (const e of this.peers.values()) if (e.staleTimer) clearTimeout(e.staleTimer);
     if (this.convergence) clearTimeout(this.convergence.timer);
+    if (this.connectedTimer) clearInterval(this.connectedTimer);
   }
 }
 
@@ -553,4 +574,12 @@ function shortKey(key: string): string {
 /** Connected subnets of this host (the kernel issue replaces this with kernel routes). */
 function connectedResolver(): ConnectedResolver {
   return ConnectedResolver.fromInterfaces(networkInterfaces());
+}
+
+const CONNECTED_POLL_MS = 5000;
+
+function connectedSignature(): string {
+  const cidrs: string[] = [];
+  for (const infos of Object.values(networkInterfaces())) for (const i of infos ?? []) if (i.cidr) cidrs.push(i.cidr);
+  return cidrs.sort().join(',');
 }
