@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { bytesToIpv6, formatPrefix4, ipv6ToBytes } from '../lib/prefix.js';
 import { diffOne, indexRoutes, routeSatisfies } from './diff.js';
 import { NetlinkAdapter } from './netlink-adapter.js';
+import { NextHopInterner, RouteStateTable, type RouteState } from './route-state.js';
 import type { DesiredRoute, KernelNextHop, KernelRouteEvent, KernelRoutePort, RouteKey, RouteOp, RouteOpFailure } from './types.js';
 
 export interface FibProgrammerInit {
@@ -53,12 +54,6 @@ export interface FibStats {
 /** What the RIB wants for a prefix: next hops (1 = plain, >1 = ECMP), a blackhole, or nothing. */
 export type FibTarget = readonly KernelNextHop[] | 'blackhole' | null;
 
-interface Failure {
-  attempts: number;
-  code: string;
-  retryAt: number;
-}
-
 /** Codes worth a full resync: our view of the kernel may be wrong. */
 const RESYNC_CODES = new Set(['EEXIST', 'ENOBUFS']);
 /** Individual failure lines per batch before the rest is summarised. */
@@ -79,16 +74,17 @@ export class FibProgrammer {
   private readonly resyncIntervalMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
-  private readonly desired = new Map<RouteKey, DesiredRoute>();
-  /** Our routes in the kernel as far as we know (dump, our acked ops, notifications). */
-  private readonly inKernel = new Map<RouteKey, DesiredRoute>();
-  private readonly dirty = new Set<RouteKey>();
-  private readonly inFlight = new Set<RouteKey>();
-  private readonly failures = new Map<RouteKey, Failure>();
-  /** Notifications we expect because we sent the op (one echo per op). */
-  private readonly echoes = new Map<RouteKey, number>();
-  private readonly drifted = new Set<RouteKey>();
-  private readonly touchedInFlight = new Set<RouteKey>();
+  /** Everything known per prefix (wish, kernel, pending work): see route-state.ts. */
+  private readonly state = new RouteStateTable();
+  /** Dirty prefixes in the order they became dirty (each once; `dirty` flags membership). */
+  private queue: RouteState[] = [];
+  private dirtyCount = 0;
+  private inFlightCount = 0;
+  /** Prefixes with a `have` route. */
+  private installedCount = 0;
+  /** Prefixes whose last attempt failed. */
+  private readonly failed = new Set<RouteState>();
+  private readonly hops = new NextHopInterner(canonicalHop);
   private readonly applying = new Set<Promise<void>>();
   private driftRepaired = 0;
   private isConverged = false;
@@ -114,14 +110,14 @@ export class FibProgrammer {
   /** Dumps the kernel's Wren routes (adopting them), subscribes to changes, applies set()s made so far. */
   async start(): Promise<void> {
     const routes = await this.kernel.dump();
-    for (const [k, r] of indexRoutes(routes)) this.inKernel.set(k, r);
+    for (const [k, r] of indexRoutes(routes)) this.setHave(this.state.obtain(k), r);
     this.kernel.subscribe({
       onRoute: (ev) => this.onKernelRoute(ev),
       onResync: (reason) => this.requestResync(reason === 'paused' ? 'notifications-paused' : 'notifications-lost'),
       onLinkChange: () => this.retryNow(),
     });
     this.started = true;
-    this.log.info({ event: 'fib.started', adopted: this.inKernel.size, protocol: this.protocol }, 'fib programmer started');
+    this.log.info({ event: 'fib.started', adopted: this.installedCount, protocol: this.protocol }, 'fib programmer started');
     if (this.resyncIntervalMs > 0) {
       this.resyncTimer = setInterval(() => this.requestResync('periodic'), this.resyncIntervalMs);
       this.resyncTimer.unref();
@@ -132,11 +128,19 @@ export class FibProgrammer {
   /** The RIB's current wish for one prefix; null withdraws it (the kernel route goes at once). */
   set(prefix: RouteKey, target: FibTarget): void {
     if (this.stopped) return;
-    if (target === null || (target !== 'blackhole' && target.length === 0)) this.desired.delete(prefix);
-    else if (target === 'blackhole') this.desired.set(prefix, { prefix, nextHops: [], blackhole: true });
-    else this.desired.set(prefix, { prefix, nextHops: target.map(canonicalHop) });
-    this.failures.delete(prefix);
-    this.markDirty(prefix);
+    if (target === null || (target !== 'blackhole' && target.length === 0)) {
+      // Nothing known about the prefix: nothing to withdraw.
+      const s = this.state.get(prefix);
+      if (s === undefined) return;
+      s.want = undefined;
+      this.clearFailure(s);
+      this.markDirty(s);
+      return;
+    }
+    const s = this.state.obtain(prefix);
+    s.want = target === 'blackhole' ? { prefix, nextHops: [], blackhole: true } : { prefix, nextHops: this.hops.intern(target) };
+    this.clearFailure(s);
+    this.markDirty(s);
   }
 
   /** The RIB has converged: Wren routes it does not want are deleted (once). */
@@ -144,17 +148,17 @@ export class FibProgrammer {
     if (this.isConverged) return;
     this.isConverged = true;
     let stale = 0;
-    for (const k of this.inKernel.keys()) {
-      if (!this.desired.has(k)) {
+    this.state.forEach((s) => {
+      if (s.have !== undefined && s.want === undefined) {
         stale++;
-        this.markDirty(k);
+        this.markDirty(s);
       }
-    }
+    });
     this.log.info({ event: 'fib.converged', stale }, 'RIB converged; removing stale routes');
   }
 
   stats(): FibStats {
-    return { installed: this.inKernel.size, pending: this.dirty.size + this.inFlight.size, failed: this.failures.size, driftRepaired: this.driftRepaired };
+    return { installed: this.installedCount, pending: this.dirtyCount + this.inFlightCount, failed: this.failed.size, driftRepaired: this.driftRepaired };
   }
 
   /** Waits until nothing is dirty or in flight (failed prefixes waiting for a retry do not count). */
@@ -188,16 +192,35 @@ export class FibProgrammer {
       }
     }
     this.kernel.close();
-    this.log.info({ event: 'fib.stopped', flushed, kept: opts.flush === true ? 0 : this.inKernel.size }, 'fib programmer stopped');
+    this.log.info({ event: 'fib.stopped', flushed, kept: opts.flush === true ? 0 : this.installedCount }, 'fib programmer stopped');
   }
 
-  private markDirty(key: RouteKey): void {
-    this.dirty.add(key);
+  private setHave(s: RouteState, route: DesiredRoute | undefined): void {
+    if ((s.have === undefined) !== (route === undefined)) this.installedCount += route === undefined ? -1 : 1;
+    s.have = route;
+  }
+
+  private clearFailure(s: RouteState): void {
+    if (s.failure === undefined) return;
+    s.failure = undefined;
+    this.failed.delete(s);
+  }
+
+  /** Queues the prefix (once) without scheduling a flush. */
+  private enqueue(s: RouteState): void {
+    if (s.dirty) return;
+    s.dirty = true;
+    this.dirtyCount++;
+    this.queue.push(s);
+  }
+
+  private markDirty(s: RouteState): void {
+    this.enqueue(s);
     this.scheduleFlush();
   }
 
   private scheduleFlush(): void {
-    if (this.flushTimer !== undefined || !this.started || this.stopped || this.dirty.size === 0) return;
+    if (this.flushTimer !== undefined || !this.started || this.stopped || this.dirtyCount === 0) return;
     this.flushTimer = setImmediate(() => {
       this.flushTimer = undefined;
       this.flush();
@@ -206,58 +229,77 @@ export class FibProgrammer {
 
   private flush(): void {
     const ops: RouteOp[] = [];
-    for (const key of this.dirty) {
-      if (this.inFlight.has(key)) continue; // applied again when the op in flight completes
-      this.dirty.delete(key);
+    const batch: RouteState[] = [];
+    const queue = this.queue;
+    this.queue = [];
+    for (const s of queue) {
+      if (!s.dirty) continue;
+      if (s.inFlight) {
+        this.queue.push(s); // applied again when the op in flight completes
+        continue;
+      }
+      s.dirty = false;
+      this.dirtyCount--;
       // A dirty prefix the RIB does not want is either withdrawn or (after convergence) stale.
-      const step = diffOne(this.desired.get(key), this.inKernel.get(key), { converged: true });
+      const step = diffOne(s.want, s.have, { converged: true });
       if (step === undefined) {
-        this.drifted.delete(key);
+        s.drifted = false;
+        this.state.release(s);
         continue;
       }
       ops.push(step);
-      this.inFlight.add(key);
-      this.echoes.set(key, (this.echoes.get(key) ?? 0) + 1);
+      batch.push(s);
+      s.inFlight = true;
+      this.inFlightCount++;
+      s.echoes++;
     }
     if (ops.length === 0) return;
     const started = performance.now();
     const p = this.kernel
       .apply(ops)
       .then(
-        (failures) => this.onApplied(ops, failures, performance.now() - started),
-        (err: unknown) => this.onApplied(ops, ops.map((op) => ({ op, errno: 0, code: errorCode(err) })), performance.now() - started),
+        (failures) => this.onApplied(ops, batch, failures, performance.now() - started),
+        (err: unknown) => this.onApplied(ops, batch, ops.map((op) => ({ op, errno: 0, code: errorCode(err) })), performance.now() - started),
       )
       .finally(() => this.applying.delete(p));
     this.applying.add(p);
   }
 
-  private onApplied(ops: readonly RouteOp[], failures: readonly RouteOpFailure[], ms: number): void {
+  /** `batch[i]` is the state of `ops[i]`. */
+  private onApplied(ops: readonly RouteOp[], batch: readonly RouteState[], failures: readonly RouteOpFailure[], ms: number): void {
     const failedOps = new Map<RouteOp, RouteOpFailure>();
     for (const f of failures) failedOps.set(f.op, f);
     let logged = 0;
     const codes: Record<string, number> = {};
     let resync = false;
     const now = performance.now();
-    for (const op of ops) {
-      const key = op.route.prefix;
-      this.inFlight.delete(key);
-      this.touchedInFlight.delete(key);
-      const f = failedOps.get(op);
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      const s = batch[i]!;
+      const key = s.key;
+      s.inFlight = false;
+      this.inFlightCount--;
+      const f = failures.length === 0 ? undefined : failedOps.get(op);
       if (f === undefined) {
-        if (op.kind === 'delete' || this.touchedInFlight.has(key)) this.inKernel.delete(key);
-        else this.inKernel.set(key, op.route);
-        const before = this.failures.get(key);
+        // (A notification from someone else while the op was in flight was already applied to
+        // `have` and marked the prefix dirty; the diff after this completion decides again.)
+        this.setHave(s, op.kind === 'delete' ? undefined : op.route);
+        const before = s.failure;
         if (before !== undefined) {
-          this.failures.delete(key);
+          this.clearFailure(s);
           this.log.info({ event: 'route.install-recovered', prefix: prefixText(key), attempts: before.attempts + 1 }, 'route installed after retry');
         }
-        if (this.drifted.delete(key)) this.driftRepaired++;
+        if (s.drifted) {
+          s.drifted = false;
+          this.driftRepaired++;
+        }
       } else {
-        this.dropEcho(key);
-        const attempts = (this.failures.get(key)?.attempts ?? 0) + 1;
+        if (s.echoes > 0) s.echoes--;
+        const attempts = (s.failure?.attempts ?? 0) + 1;
         // Encoding errors are permanent until the RIB says something else.
         const delay = f.errno === 0 && f.code === 'route-encode-invalid' ? Infinity : Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (attempts - 1));
-        this.failures.set(key, { attempts, code: f.code, retryAt: now + delay });
+        s.failure = { attempts, code: f.code, retryAt: now + delay };
+        this.failed.add(s);
         codes[f.code] = (codes[f.code] ?? 0) + 1;
         if (RESYNC_CODES.has(f.code)) resync = true;
         if (logged++ < LOG_FAILURES_PER_BATCH) {
@@ -267,7 +309,8 @@ export class FibProgrammer {
           );
         }
       }
-      if (this.dirty.has(key)) this.scheduleFlush();
+      if (s.dirty) this.scheduleFlush();
+      else this.state.release(s);
     }
     if (failures.length > LOG_FAILURES_PER_BATCH) {
       this.log.warn({ event: 'route.install-failed', count: failures.length, codes }, 'kernel refused routes (summary)');
@@ -277,16 +320,10 @@ export class FibProgrammer {
     if (resync) this.requestResync('uncertain-state');
   }
 
-  private dropEcho(key: RouteKey): void {
-    const n = (this.echoes.get(key) ?? 0) - 1;
-    if (n > 0) this.echoes.set(key, n);
-    else this.echoes.delete(key);
-  }
-
   private armRetry(): void {
     clearTimeout(this.retryTimer);
     let next = Infinity;
-    for (const f of this.failures.values()) next = Math.min(next, f.retryAt);
+    for (const s of this.failed) next = Math.min(next, s.failure?.retryAt ?? Infinity);
     if (!Number.isFinite(next) || this.stopped) return;
     this.retryTimer = setTimeout(() => this.retryDue(), Math.max(0, next - performance.now()));
     this.retryTimer.unref();
@@ -294,45 +331,49 @@ export class FibProgrammer {
 
   private retryDue(): void {
     const now = performance.now();
-    for (const [key, f] of this.failures) if (f.retryAt <= now) this.dirty.add(key);
+    for (const s of this.failed) if (s.failure !== undefined && s.failure.retryAt <= now) this.enqueue(s);
     this.scheduleFlush();
     this.armRetry();
   }
 
   /** A link or address changed: retry every failed prefix now (keeping its attempt count). */
   private retryNow(): void {
-    if (this.failures.size === 0) return;
+    if (this.failed.size === 0) return;
     const now = performance.now();
-    for (const f of this.failures.values()) if (Number.isFinite(f.retryAt)) f.retryAt = now;
+    for (const s of this.failed) if (s.failure !== undefined && Number.isFinite(s.failure.retryAt)) s.failure.retryAt = now;
     this.retryDue();
   }
 
   private onKernelRoute(ev: KernelRouteEvent): void {
     if (ev.protocol !== this.protocol || this.stopped) return; // never ours to touch
     const key = ev.route.prefix;
-    if (this.echoes.has(key)) {
-      this.dropEcho(key); // the kernel telling us about our own op
+    let s = this.state.get(key);
+    if (s !== undefined && s.echoes > 0) {
+      s.echoes--; // the kernel telling us about our own op
+      this.state.release(s);
       return;
     }
-    // Someone else touched it while our op was in flight: our op's success no longer says
-    // what the kernel has, so forget it on completion and let the diff decide again.
-    if (this.inFlight.has(key)) this.touchedInFlight.add(key);
-    const want = this.desired.get(key);
+    const want = s?.want;
     if (ev.kind === 'del') {
-      this.inKernel.delete(key);
-      if (want === undefined) return;
-      this.drift(key, 'deleted');
+      if (s === undefined) return;
+      this.setHave(s, undefined);
+      if (want === undefined) {
+        this.state.release(s);
+        return;
+      }
+      this.drift(s, 'deleted');
     } else {
-      this.inKernel.set(key, ev.route);
-      if (want !== undefined ? !routeSatisfies(want, ev.route) : this.isConverged) this.drift(key, want === undefined ? 'added' : 'changed');
+      s ??= this.state.obtain(key);
+      this.setHave(s, ev.route);
+      if (want !== undefined ? !routeSatisfies(want, ev.route) : this.isConverged) this.drift(s, want === undefined ? 'added' : 'changed');
     }
   }
 
-  private drift(key: RouteKey, change: 'deleted' | 'changed' | 'added' | 'missing', log = true): void {
-    if (log) this.log.warn({ event: 'route.drift', prefix: prefixText(key), change }, 'Wren route changed by someone else; repairing');
-    this.drifted.add(key);
-    this.failures.delete(key);
-    this.markDirty(key);
+  private drift(s: RouteState, change: 'deleted' | 'changed' | 'added' | 'missing', log = true): void {
+    if (log) this.log.warn({ event: 'route.drift', prefix: prefixText(s.key), change }, 'Wren route changed by someone else; repairing');
+    s.drifted = true;
+    this.clearFailure(s);
+    this.markDirty(s);
   }
 
   /** Full dump and diff; coalesced (one runs at a time, one more queued at most). */
@@ -358,18 +399,26 @@ export class FibProgrammer {
     await Promise.allSettled([...this.applying]);
     const dumped = indexRoutes(await this.kernel.dump());
     if (this.stopped) return;
-    this.echoes.clear();
-    let repaired = 0;
-    for (const key of [...this.inKernel.keys()]) if (!dumped.has(key) && !this.inFlight.has(key)) this.inKernel.delete(key);
-    for (const [key, have] of dumped) if (!this.inFlight.has(key)) this.inKernel.set(key, have);
-    for (const [key, want] of this.desired) {
-      if (this.inFlight.has(key) || this.dirty.has(key) || this.failures.has(key)) continue;
-      const have = this.inKernel.get(key);
-      if (have === undefined || !routeSatisfies(want, have)) {
-        this.drift(key, have === undefined ? 'missing' : 'changed', repaired++ < LOG_FAILURES_PER_BATCH);
-      }
+    this.state.forEach((s) => {
+      s.echoes = 0;
+      if (s.have !== undefined && !dumped.has(s.key) && !s.inFlight) this.setHave(s, undefined);
+    });
+    for (const [key, have] of dumped) {
+      const s = this.state.obtain(key);
+      if (!s.inFlight) this.setHave(s, have);
     }
-    if (this.isConverged) for (const key of this.inKernel.keys()) if (!this.desired.has(key)) this.markDirty(key);
+    let repaired = 0;
+    this.state.forEach((s) => {
+      const want = s.want;
+      if (want !== undefined && !s.inFlight && !s.dirty && s.failure === undefined) {
+        const have = s.have;
+        if (have === undefined || !routeSatisfies(want, have)) {
+          this.drift(s, have === undefined ? 'missing' : 'changed', repaired++ < LOG_FAILURES_PER_BATCH);
+        }
+      }
+      if (this.isConverged && s.have !== undefined && s.want === undefined) this.markDirty(s);
+      this.state.release(s);
+    });
     if (repaired > 0) this.log.warn({ event: 'route.drift', change: 'resync', count: repaired }, 'resync found Wren routes out of place');
     this.log.info({ event: 'fib.resync', reason, kernel: dumped.size, repaired }, 'resync done');
   }
