@@ -77,18 +77,18 @@ export function buildCli(): Command {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
       return n;
-    })
+    }, 10_000)
     .addOption(outputOption())
-    .action(async (prefix: string | undefined, opts: { family?: 'ipv4' | 'ipv6'; peer?: string; limit?: number; output: string }, cmd: Command) => {
+    .action(async (prefix: string | undefined, opts: { family?: 'ipv4' | 'ipv6'; peer?: string; limit: number; output: string }, cmd: Command) => {
       const params = {
         ...(opts.family ? { family: opts.family } : {}),
         ...(opts.peer ? { peer: opts.peer } : {}),
         ...(prefix ? { prefix } : {}),
-        ...(opts.limit ? { limit: opts.limit + 1 } : {}),
+        limit: opts.limit + 1,
       };
       const all = await callDaemon(controlPath(cmd), 'routes', params);
-      const routes = opts.limit ? all.slice(0, opts.limit) : all;
-      const more = opts.limit && all.length > opts.limit ? `\n(more paths not shown; raise --limit)` : '';
+      const routes = all.slice(0, opts.limit);
+      const more = all.length > opts.limit ? `\n(more than ${opts.limit} paths; raise --limit to see them)` : '';
       print(opts.output, routes, () => (prefix ? renderRouteDetail(prefix, routes) : renderRoutes(routes) + more));
     });
 

@@ -10,6 +10,8 @@ import type { RouteEngine } from './route-engine.js';
 import type { RouteEntry } from '../rib/loc-rib.js';
 
 const ORIGINS = ['igp', 'egp', 'incomplete'] as const;
+/** Most paths one `routes` call returns. */
+export const MAX_ROUTES_PER_REPLY = 100_000;
 
 export interface RouteQuery {
   family?: 'ipv4' | 'ipv6';
@@ -63,7 +65,8 @@ function pathView(prefix: number | string, path: Path, entry: RouteEntry | undef
 
 export function routeViews(engine: RouteEngine, runners: PeerRunner[], q: RouteQuery): RouteView[] {
   const rib = engine.rib;
-  const limit = q.limit ?? Infinity;
+  // A million-route reply would be hundreds of MB of JSON on the control socket.
+  const limit = Math.min(q.limit ?? MAX_ROUTES_PER_REPLY, MAX_ROUTES_PER_REPLY);
   const out: RouteView[] = [];
   const add = (prefix: number | string, path: Path, entry: RouteEntry | undefined): void => {
     if (out.length < limit) out.push(pathView(prefix, path, entry));
