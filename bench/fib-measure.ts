@@ -11,7 +11,7 @@ import { Lab } from '../test/harness/netns.js';
 import { JsonChild, type ChildEvent } from './rr-child.js';
 import { machineBusySeconds, sampleProcess, stealSeconds, type ProcSample } from './rr-proc.js';
 import { KERNEL_PROTOCOL, startRouter, type FibImpl } from './fib-routers.js';
-import type { FibTesterArgs } from './fib-tester.js';
+import type { TesterArgs } from './rr-tester.js';
 import type { ObserverArgs } from './fib-observer.js';
 
 export interface FibMeasureOptions {
@@ -102,18 +102,19 @@ export async function measureFib(o: FibMeasureOptions, log: (line: string) => vo
 
     const observerArgs: ObserverArgs = { n: o.n, baseAddress: BASE_ADDRESS, protocol: KERNEL_PROTOCOL[o.impl] };
     const observer = new JsonChild(lab, rtrHost.ns, join(here, 'fib-observer.js'), observerArgs, 'observer', lab.path('observer.stderr.log'));
-    const testerArgs: FibTesterArgs = {
+    const testerArgs: TesterArgs = {
       local: TESTER,
       remote: ROUTER,
       port: 179,
       asn: TESTER_ASN,
+      ebgp: true,
       n: o.n,
       baseAddress: BASE_ADDRESS,
       perUpdate: o.perUpdate,
       holdTime: HOLD_TIME,
       setupMs: SETUP_MS,
     };
-    const tester = new JsonChild(lab, tstHost.ns, join(here, 'fib-tester.js'), testerArgs, 'tester', lab.path('tester.stderr.log'));
+    const tester = new JsonChild(lab, tstHost.ns, join(here, 'rr-tester.js'), testerArgs, 'tester', lab.path('tester.stderr.log'));
 
     const ready = await observer.waitFor((e) => e.ev === 'ready', 'rtnetlink subscription', SETUP_MS);
     if (Number(ready.count) !== 0) throw new Error(`the fresh namespace already holds ${String(ready.count)} benchmark routes`);

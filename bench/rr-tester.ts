@@ -1,4 +1,4 @@
-// The announcing peer of bench/rr.ts. Pre-builds every UPDATE before connecting (so building
+// The announcing peer of bench/rr.ts (iBGP client routes) and bench/fib.ts (eBGP routes). Pre-builds every UPDATE before connecting (so building
 // is never timed), brings the session up, waits for "go" on stdin, then writes everything as
 // fast as the socket takes it, respecting back-pressure. Reports JSON lines on stdout:
 //   {"ev":"built","updates":U,"bytes":B,"ms":ms}   UPDATEs ready
@@ -21,10 +21,17 @@ import { ipv4ToNumber, prefix4 } from '../src/lib/prefix.js';
 import { establish, monotonicMs } from './rr-speaker.js';
 
 export interface TesterArgs {
+  /** the tester's address: session source and NEXT_HOP of every route */
   local: string;
   remote: string;
   port: number;
+  /** the tester's own AS */
   asn: number;
+  /**
+   * eBGP towards the router under test (bench:fib): AS_PATH = (asn) and no LOCAL_PREF, as an
+   * external neighbour sends (RFC 4271 §5.1.5). Default: iBGP client routes (bench:rr).
+   */
+  ebgp?: boolean;
   n: number;
   baseAddress: number;
   perUpdate: number;
@@ -56,7 +63,9 @@ export function buildUpdates(args: TesterArgs): { chunks: Buffer[]; updates: num
   for (let first = 0, u = 0; first < args.n; first += args.perUpdate, u++) {
     const prefixes: number[] = [];
     for (let i = first; i < Math.min(args.n, first + args.perUpdate); i++) prefixes.push(prefix4(args.baseAddress + i * 256, 24));
-    const attrs: PathAttributes = { origin: 0, asPath: [], nextHop, localPref: 100, communities: [community(u)] };
+    const attrs: PathAttributes = args.ebgp
+      ? { origin: 0, asPath: [{ type: 2, asns: [args.asn] }], nextHop, communities: [community(u)] }
+      : { origin: 0, asPath: [], nextHop, localPref: 100, communities: [community(u)] };
     for (const msg of packIpv4(encodeAttributes(attrs, CTX), prefixes)) {
       if (pendingBytes + msg.length > CHUNK) {
         chunks.push(Buffer.concat(pending, pendingBytes));
