@@ -19,6 +19,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { parseArgs } from 'node:util';
+import { UsageError, count, f, human, parseImpls, ratio, renderTable } from './cli-util.js';
 import { isRoot } from '../test/harness/packages.js';
 import { measureFib, type FibMeasurement } from './fib-measure.js';
 import { raiseRmemMax } from './fib-rmem.js';
@@ -28,35 +29,6 @@ import { unavailable, versionOf } from './rr-reflectors.js';
 /** Wren's target from issue 4: at most this fraction of BIRD's time. */
 const TARGET_VS_BIRD = 0.8;
 
-class UsageError extends Error {
-  readonly code = 'BENCH_USAGE';
-}
-
-function count(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.trim());
-  if (!m) throw new UsageError(`not a count: ${JSON.stringify(text)} (use 100000, 100k or 1m)`);
-  const mult = { '': 1, k: 1_000, m: 1_000_000 }[m[2]!.toLowerCase() as '' | 'k' | 'm'];
-  const v = Math.round(Number(m[1]) * mult);
-  if (v < 1) throw new UsageError(`count must be positive: ${text}`);
-  return v;
-}
-
-function parseImpls(text: string): FibImpl[] {
-  return text.split(',').map((s) => {
-    const i = s.trim().toLowerCase();
-    if (!(FIB_IMPLS as readonly string[]).includes(i)) throw new UsageError(`unknown implementation ${JSON.stringify(s)} (one of ${FIB_IMPLS.join(', ')})`);
-    return i as FibImpl;
-  });
-}
-
-function human(n: number): string {
-  if (n % 1_000_000 === 0) return `${n / 1_000_000}M`;
-  if (n % 1_000 === 0) return `${n / 1_000}k`;
-  return String(n);
-}
-
-const f = (v: number | undefined, digits = 2): string => (v === undefined ? '-' : v.toFixed(digits));
-const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '-' : `${(a / b).toFixed(2)}x`);
 
 function fibTable(results: FibMeasurement[]): string {
   const head = ['impl', 'time s', 'x BIRD', 'cpu s', 'x BIRD', 'peak RSS MB', 'x BIRD', 'first route s', 'cpu wait s', 'observer cpu s', 'tester cpu s', 'other cpu s', 'note'];
@@ -100,13 +72,7 @@ function fibTable(results: FibMeasurement[]): string {
       note,
     ]);
   }
-  const widths = head.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
-  const fmt = (l: string[]): string =>
-    l
-      .map((cell, c) => (c === 0 || c === l.length - 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
-      .join('  ')
-      .trimEnd();
-  return [fmt(lines[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.slice(1).map(fmt)].join('\n');
+  return renderTable(lines, (c, n) => c === 0 || c === n - 1);
 }
 
 /** One line on Wren against the issue's target, when both Wren and BIRD finished. */
@@ -167,7 +133,7 @@ async function main(): Promise<number> {
   }
   const n = count(values.n);
   if (n > 4_000_000) throw new UsageError('--n: at most 4M prefixes (32.0.0.0/24 upwards must stay below 96.0.0.0)');
-  const impls = parseImpls(values.impl);
+  const impls = parseImpls(values.impl, FIB_IMPLS);
   const repeat = count(values.repeat);
   const timeoutS = Number(values.timeout);
   const stallS = Number(values.stall);

@@ -20,6 +20,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { parseArgs } from 'node:util';
+import { UsageError, count, f, human, parseImpls, ratio, renderTable } from './cli-util.js';
 import { isRoot } from '../test/harness/packages.js';
 import { MAX_CLIENTS, measure, type Measurement } from './rr-measure.js';
 import { IMPLS, type Impl, unavailable, versionOf } from './rr-reflectors.js';
@@ -27,19 +28,6 @@ import { IMPLS, type Impl, unavailable, versionOf } from './rr-reflectors.js';
 interface Row {
   n: number;
   m: number;
-}
-
-class UsageError extends Error {
-  readonly code = 'BENCH_USAGE';
-}
-
-function count(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.trim());
-  if (!m) throw new UsageError(`not a count: ${JSON.stringify(text)} (use 100000, 100k or 1m)`);
-  const mult = { '': 1, k: 1_000, m: 1_000_000 }[m[2]!.toLowerCase() as '' | 'k' | 'm'];
-  const v = Math.round(Number(m[1]) * mult);
-  if (v < 1) throw new UsageError(`count must be positive: ${text}`);
-  return v;
 }
 
 function parseRows(text: string): Row[] {
@@ -53,28 +41,12 @@ function parseRows(text: string): Row[] {
   });
 }
 
-function parseImpls(text: string): Impl[] {
-  return text.split(',').map((s) => {
-    const i = s.trim().toLowerCase();
-    if (!(IMPLS as readonly string[]).includes(i)) throw new UsageError(`unknown implementation ${JSON.stringify(s)} (one of ${IMPLS.join(', ')})`);
-    return i as Impl;
-  });
-}
-
-function human(n: number): string {
-  if (n % 1_000_000 === 0) return `${n / 1_000_000}M`;
-  if (n % 1_000 === 0) return `${n / 1_000}k`;
-  return String(n);
-}
-
-const f = (v: number | undefined, digits = 2): string => (v === undefined ? '-' : v.toFixed(digits));
 
 function table(results: Measurement[]): string {
   const head = ['row', 'impl', 'time s', 'x BIRD', 'cpu s', 'cpu wait s', 'peak RSS MB', 'x BIRD', 'first route s', 'tester cpu s', 'clients cpu s', 'other cpu s', 'note'];
   const lines: string[][] = [head];
   for (const r of results) {
     const bird = results.find((b) => b.impl === 'bird' && b.n === r.n && b.m === r.m && b.outcome === 'ok');
-    const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || b === 0 ? '-' : `${(a / b).toFixed(2)}x`);
     let time: string;
     let note = r.note ?? '';
     switch (r.outcome) {
@@ -107,13 +79,7 @@ function table(results: Measurement[]): string {
       note,
     ]);
   }
-  const widths = head.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
-  const fmt = (l: string[]): string =>
-    l
-      .map((cell, c) => (c <= 1 || c === l.length - 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
-      .join('  ')
-      .trimEnd();
-  return [fmt(lines[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.slice(1).map(fmt)].join('\n');
+  return renderTable(lines, (c, n) => c <= 1 || c === n - 1);
 }
 
 function header(o: { perUpdate: number; timeoutS: number; stallS: number; settleMs: number; repeat: number }, impls: Impl[]): string {
@@ -159,7 +125,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const rows = parseRows(values.rows);
-  const impls = parseImpls(values.impl);
+  const impls = parseImpls(values.impl, IMPLS);
   const timeoutS = Number(values.timeout);
   const stallS = Number(values.stall);
   const settleMs = Number(values.settle);
