@@ -2,12 +2,9 @@
 // networked store has: resuming watches across a server restart and failing fast when no
 // endpoint answers.
 
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensurePackages, spawnDaemon, waitFor, type Daemon } from '../harness/index.js';
+import { EtcdServer, ensurePackages, freePort, waitFor } from '../harness/index.js';
 import {
   DatastoreUnavailableError,
   EtcdDatastore,
@@ -19,85 +16,17 @@ import { datastoreCompliance } from './compliance.js';
 const skip = await ensurePackages(['etcd-server']);
 if (skip !== undefined) console.warn(`etcd datastore tests skipped: ${skip}`);
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const address = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-class EtcdServer {
-  daemon: Daemon | undefined;
-  readonly dataDir = mkdtempSync(join(existsShm() ? '/dev/shm' : tmpdir(), 'wren-etcd-'));
-  constructor(
-    readonly clientPort: number,
-    readonly peerPort: number,
-  ) {}
-
-  get endpoint(): string {
-    return `http://127.0.0.1:${this.clientPort}`;
-  }
-
-  async start(): Promise<void> {
-    const peer = `http://127.0.0.1:${this.peerPort}`;
-    this.daemon = spawnDaemon(
-      'etcd',
-      [
-        '--name', 'wren-test',
-        '--data-dir', join(this.dataDir, 'data'),
-        '--listen-client-urls', this.endpoint,
-        '--advertise-client-urls', this.endpoint,
-        '--listen-peer-urls', peer,
-        '--initial-advertise-peer-urls', peer,
-        '--initial-cluster', `wren-test=${peer}`,
-        '--log-level', 'warn',
-      ],
-      { logFile: join(this.dataDir, 'etcd.log'), name: 'etcd' },
-    );
-    const probe = new EtcdDatastore({ endpoints: [this.endpoint], dialTimeoutMs: 200, requestTimeoutMs: 500 });
-    try {
-      await waitFor(
-        async () => {
-          this.daemon?.assertRunning();
-          await probe.list('/');
-          return true;
-        },
-        { timeoutMs: 10_000, intervalMs: 50, what: 'etcd to answer' },
-      );
-    } finally {
-      await probe.close();
-    }
-  }
-
-  async stop(): Promise<void> {
-    await this.daemon?.stop(3_000);
-  }
-}
-
-function existsShm(): boolean {
-  try {
-    rmSync(mkdtempSync('/dev/shm/wren-probe-'), { recursive: true });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe.skipIf(skip !== undefined)('EtcdDatastore against a real etcd', () => {
   let server: EtcdServer;
   const clients: Datastore[] = [];
 
   beforeAll(async () => {
-    server = new EtcdServer(await freePort(), await freePort());
-    await server.start();
+    server = await EtcdServer.launch();
   });
 
   afterAll(async () => {
     for (const c of clients) await c.close();
-    await server?.stop();
-    if (server !== undefined) rmSync(server.dataDir, { recursive: true, force: true });
+    await server?.destroy();
   });
 
   datastoreCompliance(() => ({

@@ -11,3 +11,4 @@ export * from './gobgp.js';
 export * from './frr.js';
 export * from './tshark.js';
 export * from './wren.js';
+export * from './etcd.js';

@@ -1,0 +1,352 @@
+// Cluster-unique address allocation through the datastore port, Calico's way (DESIGN.md):
+// a node allocates from its own confirmed blocks first, claims a new block next
+// (affinity pending → block created if absent → affinity confirmed, each step a
+// compare-and-swap), and borrows single addresses from other nodes' blocks only when the pool
+// has no unclaimed block left and the pool is not `strictAffinity`.
+//
+// Every write is one transaction guarded by the modRevision of everything it was computed from
+// (block and handle record written together, so they never disagree). A lost race re-reads and
+// tries again, a bounded number of times, then fails with IpamConflictError.
+
+import { cmp, op, type Datastore, type KeyValue, type TxnOp } from '../datastore/port.js';
+import { keys, parseKey, prefixes } from '../datastore/keys.js';
+import { Block, blockContaining, blockSizeFor, poolBlocks } from './block.js';
+import { cidrContains, cidrsOverlap, formatCidr, parseAddress, parseCidr, type Cidr, type Family } from './cidr.js';
+import { checkSnapshot, type IpamCheckReport } from './check.js';
+import {
+  IpamAddressInUseError,
+  IpamAddressOutsidePoolsError,
+  IpamConflictError,
+  IpamExhaustedError,
+  IpamNoPoolError,
+  IpamPoolOverlapError,
+} from './errors.js';
+import {
+  parseAffinity,
+  parseBlock,
+  parseHandle,
+  parsePool,
+  serializeAffinity,
+  withOrdinal,
+  type AffinityState,
+  type HandleData,
+  type Pool,
+} from './records.js';
+
+/** Wall-clock milliseconds: release times are compared across nodes, so not a monotonic clock. */
+export interface IpamClock {
+  now(): number;
+}
+
+export interface IpamInit {
+  /** This node's name: the affinity of the blocks it claims. */
+  node: string;
+  clock?: IpamClock;
+  /** Minimum time before a released address is handed out again. Default 0. */
+  cooldownMs?: number;
+  /** Attempts per operation before IpamConflictError. Default 100. */
+  maxAttempts?: number;
+}
+
+export interface AddPoolInput {
+  cidr: string;
+  blockSize?: number;
+  strictAffinity?: boolean;
+}
+
+export interface BlockSummary {
+  readonly cidr: string;
+  readonly affinity: string | null;
+  /** State of the affinity of `affinity` to this block (missing if no such key). */
+  readonly affinityState: AffinityState | 'missing';
+  readonly size: number;
+  readonly allocations: ReadonlyArray<{ readonly address: string; readonly handle: string | undefined }>;
+}
+
+interface Snapshot {
+  readonly pools: Pool[];
+  readonly blocks: Map<string, { kv: KeyValue; block: Block }>;
+  /** This node's affinities by block CIDR. */
+  readonly mine: Map<string, { kv: KeyValue; state: AffinityState }>;
+  readonly handleKv: KeyValue | undefined;
+}
+
+/** An attempt lost a race (or changed state the next attempt builds on): read again. */
+const AGAIN = Symbol('again');
+
+export class Ipam {
+  readonly node: string;
+  private readonly clock: IpamClock;
+  private readonly cooldownMs: number;
+  private readonly maxAttempts: number;
+
+  constructor(
+    private readonly store: Datastore,
+    init: IpamInit,
+  ) {
+    keys.node(init.node); // validates the name
+    this.node = init.node;
+    this.clock = init.clock ?? { now: () => Date.now() };
+    this.cooldownMs = init.cooldownMs ?? 0;
+    this.maxAttempts = init.maxAttempts ?? 100;
+  }
+
+  /** Creates a pool; rejects a malformed CIDR, a bad block size and any overlap. */
+  async addPool(input: AddPoolInput): Promise<Pool> {
+    const parsed = parseCidr(input.cidr);
+    const data = { cidr: formatCidr(parsed), blockSize: blockSizeFor(parsed, input.blockSize), strictAffinity: input.strictAffinity ?? false };
+    return this.retry('addPool', async () => {
+      const pools = await this.listPools();
+      const clash = pools.find((p) => cidrsOverlap(p.parsed, parsed));
+      if (clash !== undefined) throw new IpamPoolOverlapError(data.cidr, clash.cidr);
+      // Guard on the key only: two admins adding different overlapping pools at the same
+      // instant is not prevented (the port has no range compare); `check` would flag blocks.
+      const r = await this.store.txn([cmp.absent(keys.pool(data.cidr))], [op.put(keys.pool(data.cidr), JSON.stringify(data))]);
+      return r.succeeded ? { ...data, parsed } : AGAIN;
+    });
+  }
+
+  async listPools(): Promise<Pool[]> {
+    const { kvs } = await this.store.list(prefixes.pools);
+    return kvs.map(parsePool);
+  }
+
+  /** Allocates one address of `family` for `handle` (from `pool` only, if given). */
+  async autoAssign(req: { handle: string; family: Family; pool?: string }): Promise<string> {
+    const handleKey = keys.handle(req.handle);
+    return this.retry('autoAssign', async () => {
+      const snap = await this.snapshot(handleKey);
+      const pools = this.poolsFor(snap.pools, req.family, req.pool);
+      const now = this.clock.now();
+      // 1. This node's confirmed blocks, in pool order then address order.
+      const own = [...snap.mine]
+        .filter(([, aff]) => aff.state === 'confirmed')
+        .map(([cidr]) => snap.blocks.get(cidr))
+        .filter((e): e is { kv: KeyValue; block: Block } => e !== undefined && e.block.affinity === this.node)
+        .filter((e) => pools.some((p) => cidrContains(p.parsed, e.block.cidr.family, e.block.cidr.base)))
+        .sort((a, b) => (a.block.cidr.base < b.block.cidr.base ? -1 : 1));
+      for (const entry of own) {
+        const got = await this.tryAllocate(entry, snap.handleKv, req.handle, now);
+        if (got !== undefined) return got;
+      }
+      // 2. Claim the first unclaimed block of a pool.
+      for (const pool of pools) {
+        const free = this.firstUnclaimed(pool, snap);
+        if (free !== undefined) {
+          await this.claim(free);
+          return AGAIN;
+        }
+      }
+      // 3. Borrow from other nodes' blocks.
+      for (const pool of pools) {
+        if (pool.strictAffinity) continue;
+        for (const entry of snap.blocks.values()) {
+          if (entry.block.affinity === this.node && snap.mine.get(formatCidr(entry.block.cidr))?.state === 'confirmed') continue;
+          if (!cidrContains(pool.parsed, entry.block.cidr.family, entry.block.cidr.base)) continue;
+          const got = await this.tryAllocate(entry, snap.handleKv, req.handle, now);
+          if (got !== undefined) return got;
+        }
+      }
+      throw new IpamExhaustedError(pools.map((p) => p.cidr), this.node);
+    });
+  }
+
+  /** Allocates a specific address (it must be free and inside a pool) to `handle`. A free
+   * block is claimed for this node first; cooldown does not apply to explicit requests. */
+  async assign(req: { handle: string; address: string }): Promise<string> {
+    const { family, value } = parseAddress(req.address);
+    const handleKey = keys.handle(req.handle);
+    return this.retry('assign', async () => {
+      const pool = (await this.listPools()).find((p) => cidrContains(p.parsed, family, value));
+      if (pool === undefined) throw new IpamAddressOutsidePoolsError(req.address);
+      const cidr = blockContaining(pool.parsed, pool.blockSize, value);
+      const blockKey = keys.block(formatCidr(cidr));
+      const [blockKv, handleKv] = await Promise.all([this.store.get(blockKey), this.store.get(handleKey)]);
+      if (blockKv === undefined) {
+        await this.claim(cidr);
+        return AGAIN;
+      }
+      const block = parseBlock(blockKv);
+      const ordinal = block.ordinalOf(family, value)!;
+      if (block.isAllocated(ordinal)) throw new IpamAddressInUseError(block.addressOf(ordinal), block.handleOf(ordinal) ?? '(none)');
+      block.assign(ordinal, req.handle);
+      return (await this.commitAllocation(blockKv, block, handleKv, req.handle, ordinal)) ?? AGAIN;
+    });
+  }
+
+  /** Releases every address of `handle`; returns them (empty if the handle holds none). */
+  async releaseByHandle(handle: string): Promise<string[]> {
+    const handleKey = keys.handle(handle);
+    return this.retry('releaseByHandle', async () => {
+      const handleKv = await this.store.get(handleKey);
+      if (handleKv === undefined) return [];
+      const rec = parseHandle(handleKv);
+      const now = this.clock.now();
+      const compares = [cmp.unchanged(handleKey, handleKv)];
+      const ops: TxnOp[] = [op.delete(handleKey)];
+      const released: string[] = [];
+      for (const [cidr, ordinals] of Object.entries(rec.blocks)) {
+        const blockKey = keys.block(cidr);
+        const blockKv = await this.store.get(blockKey);
+        compares.push(cmp.unchanged(blockKey, blockKv));
+        if (blockKv === undefined) continue;
+        const block = parseBlock(blockKv);
+        // Only ordinals this handle still holds: exactness even against a stale record.
+        for (const o of ordinals) {
+          if (block.handleOf(o) === handle && block.release(o, now)) released.push(block.addressOf(o));
+        }
+        ops.push(op.put(blockKey, block.serialize()));
+      }
+      const r = await this.store.txn(compares, ops);
+      return r.succeeded ? released : AGAIN;
+    });
+  }
+
+  /** Every block with its affinity and allocations. */
+  async listBlocks(): Promise<BlockSummary[]> {
+    const { kvs } = await this.store.list(prefixes.ipam);
+    const affinities = new Map<string, AffinityState>();
+    const blocks: Block[] = [];
+    for (const kv of kvs) {
+      const k = parseKey(kv.key);
+      if (k?.kind === 'affinity') affinities.set(`${k.node} ${k.cidr}`, parseAffinity(kv).state);
+      else if (k?.kind === 'block') blocks.push(parseBlock(kv));
+    }
+    return blocks.map((b) => ({
+      cidr: formatCidr(b.cidr),
+      affinity: b.affinity,
+      affinityState: b.affinity === null ? 'missing' : (affinities.get(`${b.affinity} ${formatCidr(b.cidr)}`) ?? 'missing'),
+      size: b.size,
+      allocations: b.allocatedOrdinals().map((o) => ({ address: b.addressOf(o), handle: b.handleOf(o) })),
+    }));
+  }
+
+  /** Blocks `node` may route (advertise and blackhole): confirmed affinities whose block is
+   * affine to it. Pending claims are never included. */
+  async confirmedBlocks(node: string = this.node): Promise<string[]> {
+    const { kvs } = await this.store.list(prefixes.nodeAffinities(node));
+    const out: string[] = [];
+    for (const kv of kvs) {
+      const k = parseKey(kv.key);
+      if (k?.kind !== 'affinity' || parseAffinity(kv).state !== 'confirmed') continue;
+      const blockKv = await this.store.get(keys.block(k.cidr));
+      if (blockKv !== undefined && parseBlock(blockKv).affinity === node) out.push(k.cidr);
+    }
+    return out;
+  }
+
+  /** Consistency report over one snapshot of every IPAM key. */
+  async check(): Promise<IpamCheckReport> {
+    const { kvs, revision } = await this.store.list(prefixes.ipam);
+    return checkSnapshot(kvs, revision);
+  }
+
+  // --- internals ---
+
+  private async retry<T>(operation: string, attempt: () => Promise<T | typeof AGAIN>): Promise<T> {
+    for (let i = 0; i < this.maxAttempts; i++) {
+      const r = await attempt();
+      if (r !== AGAIN) return r;
+    }
+    throw new IpamConflictError(operation, this.maxAttempts);
+  }
+
+  private async snapshot(handleKey: string): Promise<Snapshot> {
+    const { kvs } = await this.store.list(prefixes.ipam);
+    const snap: Snapshot = { pools: [], blocks: new Map(), mine: new Map(), handleKv: undefined };
+    for (const kv of kvs) {
+      const k = parseKey(kv.key);
+      if (k?.kind === 'pool') snap.pools.push(parsePool(kv));
+      else if (k?.kind === 'block') snap.blocks.set(k.cidr, { kv, block: parseBlock(kv) });
+      else if (k?.kind === 'affinity' && k.node === this.node) snap.mine.set(k.cidr, { kv, state: parseAffinity(kv).state });
+    }
+    return { ...snap, handleKv: kvs.find((kv) => kv.key === handleKey) };
+  }
+
+  private poolsFor(pools: Pool[], family: Family, poolCidr: string | undefined): Pool[] {
+    if (poolCidr !== undefined) {
+      const want = formatCidr(parseCidr(poolCidr));
+      const pool = pools.find((p) => p.cidr === want);
+      if (pool === undefined) throw new IpamNoPoolError(`pool ${want} does not exist`);
+      return [pool];
+    }
+    const ofFamily = pools.filter((p) => p.parsed.family === family);
+    if (ofFamily.length === 0) throw new IpamNoPoolError(`no IPv${family} pool`);
+    return ofFamily;
+  }
+
+  /** First block of the pool with no block record (our own half-done claim counts as free). */
+  private firstUnclaimed(pool: Pool, snap: Snapshot): Cidr | undefined {
+    // Bounded by the number of existing blocks + 1, however large the pool.
+    for (const cidr of poolBlocks(pool.parsed, pool.blockSize)) {
+      const text = formatCidr(cidr);
+      const entry = snap.blocks.get(text);
+      if (entry === undefined) return cidr;
+      if (entry.block.affinity === this.node && snap.mine.get(text)?.state !== 'confirmed') return cidr;
+    }
+    return undefined;
+  }
+
+  /** One claim attempt: pending affinity → block created if absent → affinity confirmed.
+   * Any lost race simply ends the attempt; the caller re-reads and retries. */
+  private async claim(cidr: Cidr): Promise<void> {
+    const text = formatCidr(cidr);
+    const affKey = keys.affinity(this.node, text);
+    const blockKey = keys.block(text);
+    let affKv = await this.store.get(affKey);
+    if (affKv === undefined) {
+      const r = await this.store.txn([cmp.absent(affKey)], [op.put(affKey, serializeAffinity('pending'))]);
+      if (!r.succeeded) return;
+      affKv = await this.store.get(affKey);
+      if (affKv === undefined) return;
+    }
+    if (parseAffinity(affKv).state === 'confirmed') return;
+    const blockKv = await this.store.get(blockKey);
+    if (blockKv === undefined) {
+      const created = await this.store.txn(
+        [cmp.absent(blockKey), cmp.unchanged(affKey, affKv)],
+        [op.put(blockKey, Block.create(cidr, this.node).serialize())],
+      );
+      if (!created.succeeded) {
+        await this.store.txn([cmp.unchanged(affKey, affKv)], [op.delete(affKey)]);
+        return;
+      }
+    } else if (parseBlock(blockKv).affinity !== this.node) {
+      // Another node won the block: withdraw our pending claim.
+      await this.store.txn([cmp.unchanged(affKey, affKv)], [op.delete(affKey)]);
+      return;
+    }
+    await this.store.txn([cmp.unchanged(affKey, affKv), cmp.exists(blockKey)], [op.put(affKey, serializeAffinity('confirmed'))]);
+  }
+
+  /** Allocates from one block: the address, undefined if the block is full, AGAIN on a race. */
+  private async tryAllocate(
+    entry: { kv: KeyValue; block: Block },
+    handleKv: KeyValue | undefined,
+    handle: string,
+    now: number,
+  ): Promise<string | typeof AGAIN | undefined> {
+    // Work on a copy: the snapshot's block must stay as read for later candidates.
+    const block = parseBlock(entry.kv);
+    const ordinal = block.allocate(handle, now, this.cooldownMs);
+    if (ordinal === undefined) return undefined;
+    return (await this.commitAllocation(entry.kv, block, handleKv, handle, ordinal)) ?? AGAIN;
+  }
+
+  private async commitAllocation(
+    blockKv: KeyValue,
+    block: Block,
+    handleKv: KeyValue | undefined,
+    handle: string,
+    ordinal: number,
+  ): Promise<string | undefined> {
+    const handleKey = keys.handle(handle);
+    const rec: HandleData | undefined = handleKv === undefined ? undefined : parseHandle(handleKv);
+    const next = withOrdinal(rec, handle, formatCidr(block.cidr), ordinal);
+    const r = await this.store.txn(
+      [cmp.unchanged(blockKv.key, blockKv), cmp.unchanged(handleKey, handleKv)],
+      [op.put(blockKv.key, block.serialize()), op.put(handleKey, JSON.stringify(next))],
+    );
+    return r.succeeded ? block.addressOf(ordinal) : undefined;
+  }
+}

@@ -1,0 +1,81 @@
+// Stored IPAM values (JSON) and their validation. A record that does not parse is reported with
+// its key (IpamCorruptRecordError) rather than silently skipped: skipping a block could hand its
+// addresses out twice.
+
+import { z } from 'zod';
+import type { KeyValue } from '../datastore/port.js';
+import { Block } from './block.js';
+import { parseCidr, type Cidr } from './cidr.js';
+import { IpamCorruptRecordError } from './errors.js';
+
+const poolSchema = z.object({ cidr: z.string(), blockSize: z.number().int(), strictAffinity: z.boolean() });
+export type PoolData = z.infer<typeof poolSchema>;
+
+export interface Pool extends PoolData {
+  readonly parsed: Cidr;
+}
+
+export type AffinityState = 'pending' | 'confirmed';
+const affinitySchema = z.object({ state: z.enum(['pending', 'confirmed']) });
+export type AffinityData = z.infer<typeof affinitySchema>;
+
+/** Block CIDR → ordinals held by this handle in that block. */
+const handleSchema = z.object({ handle: z.string(), blocks: z.record(z.string(), z.array(z.number().int().nonnegative())) });
+export type HandleData = z.infer<typeof handleSchema>;
+
+const blockSchema = z.object({
+  cidr: z.string(),
+  affinity: z.string().nullable(),
+  bitmap: z.string(),
+  handles: z.record(z.string(), z.string()),
+  freed: z.array(z.tuple([z.number().int().nonnegative(), z.number()])),
+});
+
+function parseJson<T>(kv: KeyValue, schema: z.ZodType<T>): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(kv.value);
+  } catch (e) {
+    throw new IpamCorruptRecordError(kv.key, `not JSON: ${(e as Error).message}`);
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new IpamCorruptRecordError(kv.key, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  return r.data;
+}
+
+export function parsePool(kv: KeyValue): Pool {
+  const data = parseJson(kv, poolSchema);
+  try {
+    return { ...data, parsed: parseCidr(data.cidr) };
+  } catch (e) {
+    throw new IpamCorruptRecordError(kv.key, (e as Error).message);
+  }
+}
+
+export function parseAffinity(kv: KeyValue): AffinityData {
+  return parseJson(kv, affinitySchema);
+}
+
+export function parseHandle(kv: KeyValue): HandleData {
+  return parseJson(kv, handleSchema);
+}
+
+export function parseBlock(kv: KeyValue): Block {
+  const data = parseJson(kv, blockSchema);
+  try {
+    return Block.fromData(data);
+  } catch (e) {
+    throw new IpamCorruptRecordError(kv.key, (e as Error).message);
+  }
+}
+
+export function serializeAffinity(state: AffinityState): string {
+  return JSON.stringify({ state } satisfies AffinityData);
+}
+
+/** The handle record after adding one ordinal of one block. */
+export function withOrdinal(rec: HandleData | undefined, handle: string, blockCidr: string, ordinal: number): HandleData {
+  const blocks: Record<string, number[]> = { ...(rec?.blocks ?? {}) };
+  blocks[blockCidr] = [...(blocks[blockCidr] ?? []), ordinal].sort((a, b) => a - b);
+  return { handle, blocks };
+}
