@@ -95,7 +95,16 @@ describe.skipIf(skipReason !== undefined)('wren programs the kernel with what it
     // watch the kernel's route notifications across the restart
     const monitorLog = lab.path('ip-monitor.log');
     const monitor: Daemon = lab.spawn(w.ns, 'ip', ['monitor', 'route'], { logFile: monitorLog, name: 'ip-monitor' });
-    await waitFor(() => monitor.running, { timeoutMs: 2000, what: 'ip monitor running' });
+    // Ready only once it reports a probe route of ours (del + add: a no-op change is not notified).
+    await waitFor(
+      async () => {
+        monitor.assertRunning();
+        await lab.exec(w.ns, 'ip', ['route', 'del', '10.250.0.0/24'], { allowFailure: true });
+        await lab.exec(w.ns, 'ip', ['route', 'add', '10.250.0.0/24', 'via', b.ipv4, 'proto', 'static']);
+        return readFileSync(monitorLog, 'utf8').includes('10.250.0.0/24');
+      },
+      { timeoutMs: 5000, what: 'ip monitor to report a probe route' },
+    );
     wren = await startWren({ lab, host: w, config, name: 'wren-again' });
     await wren.waitEstablished(b.ipv4);
     await waitFor(() => wren.daemon.logTail(200).includes('rib.converged'), { timeoutMs: 15_000, what: 'the restarted daemon to converge' });

@@ -189,7 +189,10 @@ describe.skipIf(!isRoot)('FIB programmer in a network namespace', () => {
     try {
       await waitFor(
         async () => {
-          await run('ip', ['-n', NS, 'route', 'replace', '10.4.99.0/24', 'via', '10.91.0.3', 'proto', 'static']);
+          // Delete and add again each time: a replace that changes nothing is not notified, so a
+          // monitor that missed the first one would wait in vain.
+          await run('ip', ['-n', NS, 'route', 'del', '10.4.99.0/24', 'proto', 'static'], { allowFailure: true });
+          await run('ip', ['-n', NS, 'route', 'add', '10.4.99.0/24', 'via', '10.91.0.3', 'proto', 'static']);
           return monitorLines.some((l) => l.includes('10.4.99.0/24'));
         },
         { timeoutMs: 5_000, what: 'ip monitor ready' },
