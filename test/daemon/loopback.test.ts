@@ -155,6 +155,8 @@ describe('daemon start-up errors', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toContain(`${file}: invalid configuration`);
     expect(res.stderr).toMatch(/peers\[0\]\.asn: /);
+    const { rmSync } = await import('node:fs');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 

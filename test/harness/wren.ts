@@ -1,5 +1,5 @@
 // Starts Wren daemons for tests: on loopback (no root) or inside a lab namespace.
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -42,6 +42,7 @@ export interface StartWrenOptions {
 }
 
 export async function startWren(opts: StartWrenOptions): Promise<WrenHandle> {
+  const ownDir = !opts.dir && !opts.lab;
   const dir = opts.dir ?? (opts.lab ? opts.lab.subdir(opts.name ?? 'wren') : mkdtempSync(join(tmpdir(), 'wren-test-')));
   const configFile = join(dir, 'wren.yaml');
   const control = join(dir, 'wren.sock');
@@ -97,6 +98,8 @@ export async function startWren(opts: StartWrenOptions): Promise<WrenHandle> {
     signal: (sig) => process.kill(daemon.pid, sig),
     stop: async () => {
       await daemon.stop();
+      // A lab removes its own directory; one made here goes with the daemon.
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
