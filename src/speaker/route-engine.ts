@@ -2,7 +2,7 @@
 // groups on the way out, graceful restart (receiving side), and the flush loop that writes
 // coalesced changes as sockets allow. Sessions live in PeerRunner; this file never touches a
 // socket directly (members write).
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import type { Logger } from 'pino';
 import type { PeerConfig, WrenConfig } from '../config/schema.js';
 import { Rib } from '../rib/rib.js';
@@ -79,6 +79,8 @@ export interface RouteEngineComponents {
   logger: Logger;
   metrics: SpeakerMetrics;
   fib?: FibSink;
+  /** the host's interfaces for connected next-hop resolution (default os.networkInterfaces) */
+  interfaces?: () => NodeJS.Dict<NetworkInterfaceInfo[]>;
 }
 
 export class RouteEngine {
@@ -104,7 +106,7 @@ export class RouteEngine {
     this.routerId = ipv4ToNumber(cfg.routerId);
     this.clusterId = ipv4ToNumber(cfg.clusterId ?? cfg.routerId);
     this.rib = new Rib({
-      resolver: cfg.nextHopResolution === 'any' ? ConnectedResolver.everythingReachable() : connectedResolver(),
+      resolver: cfg.nextHopResolution === 'any' ? ConnectedResolver.everythingReachable() : ConnectedResolver.fromInterfaces(this.interfaces()),
       alwaysCompareMed: cfg.alwaysCompareMed,
       maxPaths: cfg.maxPaths,
     });
@@ -113,22 +115,24 @@ export class RouteEngine {
     if (cfg.nextHopResolution === 'connected') {
       // Addresses come and go (DHCP, a new interface): re-resolve when the connected set changes.
       // The kernel issue replaces this poll with route and address notifications.
-      this.connectedKey = connectedSignature();
+      this.connectedKey = connectedSignature(this.interfaces());
       this.connectedTimer = setInterval(() => this.refreshConnected(), CONNECTED_POLL_MS);
       this.connectedTimer.unref();
     }
   }
 
   private connectedKey = '';
+  private readonly interfaces = (): NodeJS.Dict<NetworkInterfaceInfo[]> => (this.c.interfaces ?? networkInterfaces)();
   private connectedTimer: NodeJS.Timeout | null = null;
 
   private refreshConnected(): void {
     if (this.cfg.nextHopResolution !== 'connected') return;
-    const key = connectedSignature();
+    const ifaces = this.interfaces();
+    const key = connectedSignature(ifaces);
     if (key === this.connectedKey) return;
     this.connectedKey = key;
     this.c.logger.info({ event: 'next-hop.connected-changed' }, 'connected subnets changed; re-resolving next hops');
-    this.rib.setResolver(connectedResolver(), (ch) => this.onChange(ch));
+    this.rib.setResolver(ConnectedResolver.fromInterfaces(ifaces), (ch) => this.onChange(ch));
     this.scheduleFlush();
   }
 
@@ -571,15 +575,11 @@ function shortKey(key: string): string {
   return key.length > 60 ? `${key.slice(0, 57)}...` : key;
 }
 
-/** Connected subnets of this host (the kernel issue replaces this with kernel routes). */
-function connectedResolver(): ConnectedResolver {
-  return ConnectedResolver.fromInterfaces(networkInterfaces());
-}
-
 const CONNECTED_POLL_MS = 5000;
 
-function connectedSignature(): string {
+/** The connected subnets as one comparable string. */
+function connectedSignature(ifaces: NodeJS.Dict<NetworkInterfaceInfo[]>): string {
   const cidrs: string[] = [];
-  for (const infos of Object.values(networkInterfaces())) for (const i of infos ?? []) if (i.cidr) cidrs.push(i.cidr);
+  for (const infos of Object.values(ifaces)) for (const i of infos ?? []) if (i.cidr) cidrs.push(i.cidr);
   return cidrs.sort().join(',');
 }

@@ -1,7 +1,7 @@
 // RouteEngine with fake sessions: initial table and End-of-RIB, route refresh, session loss
 // with and without graceful restart, reflection, loop detection and back-pressure between
 // update groups. Everything is asserted on the UPDATEs the fake peers decode.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RouteEngine } from '../../src/speaker/route-engine.js';
 import { GROUP_BACKLOG_LIMIT } from '../../src/speaker/update-group.js';
 import { parsePrefix6 } from '../../src/lib/prefix.js';
@@ -454,5 +454,36 @@ peers:
     const last = seen.attrs.get(pod);
     expect(last?.communities).toEqual([65000 * 65536 + 42]);
     expect(last?.localPref).toBe(250);
+  });
+});
+
+describe('RouteEngine next-hop resolution from connected subnets', () => {
+  const RCFG = config(`
+asn: 65000
+routerId: 10.0.0.1
+peers:
+  - { address: 192.0.2.1, asn: 65100 }
+`);
+  const iface = (cidr: string) => ({ address: cidr.split('/')[0]!, netmask: '255.255.255.0', family: 'IPv4' as const, mac: '00:00:00:00:00:00', internal: false, cidr });
+
+  it('makes a path eligible once its next hop becomes connected, without a restart', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval'] });
+    try {
+      let ifaces: NodeJS.Dict<ReturnType<typeof iface>[]> = { eth0: [iface('10.0.0.1/24')] };
+      const eng = new RouteEngine(RCFG, { logger: silentLogger, metrics, interfaces: () => ifaces });
+      engine = eng;
+      const e = new FakePeer(RCFG.peers[0]!, ip('192.0.2.1'));
+      eng.peerUp(e);
+      const prefix = p4('10.80.0.0/24');
+      eng.receive(e, announce4([prefix], { origin: 0, asPath: [{ type: 2, asns: [65100] }], nextHop: ip('192.0.2.1') }));
+      await settle([e]);
+      expect(eng.rib.get(prefix)?.best).toBeNull();
+      ifaces = { eth0: [iface('10.0.0.1/24')], eth1: [iface('192.0.2.10/24')] };
+      vi.advanceTimersByTime(6000);
+      await settle([e]);
+      expect(eng.rib.get(prefix)?.best?.nextHop).toBe(ip('192.0.2.1'));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
