@@ -88,13 +88,18 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       if (!isDeepStrictEqual(speaker.config.kernel, next.kernel)) {
         logger.warn({ event: 'config.kernel-deferred' }, 'kernel settings changed; they apply when the daemon next starts');
       }
-      const d = await speaker.reconfigure(next);
-      if (metricsServer && d.metricsChanged) await metricsServer.close();
-      if (d.metricsChanged && next.metrics) {
-        metricsServer = new MetricsServer(metrics);
-        await metricsServer.listen(next.metrics.listen).catch((e: Error) => logger.error({ event: 'metrics.listen-failed', err: e.message }, 'metrics listener failed'));
+      try {
+        const d = await speaker.reconfigure(next);
+        if (metricsServer && d.metricsChanged) await metricsServer.close();
+        if (d.metricsChanged && next.metrics) {
+          metricsServer = new MetricsServer(metrics);
+          await metricsServer.listen(next.metrics.listen).catch((e: Error) => logger.error({ event: 'metrics.listen-failed', err: e.message }, 'metrics listener failed'));
+        }
+        logger.info({ event: 'config.reloaded', added: d.added.length, removed: d.removed.length, changed: d.changed.length, unchanged: d.unchanged.length, originateChanged: d.originateChanged }, 'configuration reloaded');
+      } catch (e) {
+        // A reload must never take the daemon down, nor block the next reload.
+        logger.error({ event: 'config.reload-failed', err: e instanceof Error ? e.message : String(e) }, 'reload failed part-way; running sessions are unchanged');
       }
-      logger.info({ event: 'config.reloaded', added: d.added.length, removed: d.removed.length, changed: d.changed.length, unchanged: d.unchanged.length, originateChanged: d.originateChanged }, 'configuration reloaded');
     });
   });
 

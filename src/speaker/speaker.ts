@@ -71,9 +71,9 @@ export class Speaker {
     this.engine.startConvergence(this.cfg.peers.length, this.cfg.kernel.convergeTimeout * 1000);
   }
 
-  private async listen(): Promise<void> {
+  private async listen(listen: WrenConfig['listen'] = this.cfg.listen): Promise<void> {
     const server = createServer((sock) => this.onIncoming(sock));
-    const { address, port } = this.cfg.listen;
+    const { address, port } = listen;
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException): void => {
         // No IPv6 in this namespace: fall back to IPv4 any.
@@ -176,6 +176,7 @@ export class Speaker {
   /** SIGHUP: apply the difference between the running and the new config. */
   async reconfigure(next: WrenConfig): Promise<ConfigDiff> {
     const diff = diffConfig(this.cfg, next);
+    const previousListen = this.cfg.listen;
     this.cfg = next;
     this.engine.reconfigure(next);
     const log = this.c.logger;
@@ -211,13 +212,27 @@ export class Speaker {
       log.info({ event: 'peer.added', peer: p.address }, 'peer configured');
       this.addPeer(p);
     }
-    if (diff.listenChanged) {
-      const old = this.server;
-      this.server = null;
-      if (old) await new Promise<void>((resolve) => old.close(() => resolve()));
-      await this.listen();
-    }
+    if (diff.listenChanged) await this.relisten(previousListen);
     return diff;
+  }
+
+  /**
+   * Moves the listener. If the new address cannot be bound (in use, not ours), the old one is
+   * bound again and the error logged: established and outgoing sessions carry on either way.
+   */
+  private async relisten(previous: WrenConfig['listen']): Promise<void> {
+    const old = this.server;
+    this.server = null;
+    if (old) await new Promise<void>((resolve) => old.close(() => resolve()));
+    try {
+      await this.listen();
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      this.c.logger.error({ event: 'listen.failed', listen: this.cfg.listen, code: err.code, err: err.message }, 'cannot listen on the new address; keeping the previous one');
+      await this.listen(previous).catch((e2: NodeJS.ErrnoException) =>
+        this.c.logger.error({ event: 'listen.failed', listen: previous, code: e2.code, err: e2.message }, 'cannot listen on the previous address either; only outgoing sessions work'),
+      );
+    }
   }
 
   private cancelRestart(address: string): void {

@@ -117,6 +117,32 @@ describe('two wren daemons on loopback', () => {
     expect((await a.peer('127.0.0.2')).state).toBe('Established');
   });
 
+  it('keeps listening where it was when the new listen address cannot be bound', async () => {
+    const { createServer } = await import('node:net');
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(portA + 5, '127.0.0.1', r));
+    try {
+      a.writeConfig({ ...configA, listen: { address: '127.0.0.1', port: portA + 5 } });
+      a.signal('SIGHUP');
+      await waitFor(() => a.daemon.logTail(20).includes('"event":"listen.failed"'), { timeoutMs: 5000, what: 'listen.failed logged' });
+      await waitFor(() => a.daemon.logTail(20).includes('config.reloaded'), { timeoutMs: 5000, what: 'the reload to finish' });
+      expect(a.daemon.running).toBe(true);
+      expect((await a.peer('127.0.0.2')).state).toBe('Established');
+      // the old listener is back: a connection to the old port is accepted (then refused as unknown)
+      const { connect } = await import('node:net');
+      const ok = await new Promise<boolean>((resolve) => {
+        const s = connect({ host: '127.0.0.1', port: portA, localAddress: '127.0.0.9' });
+        s.on('connect', () => resolve(true));
+        s.on('error', () => resolve(false));
+      });
+      expect(ok).toBe(true);
+    } finally {
+      await new Promise<void>((r) => squatter.close(() => r()));
+      a.writeConfig(configA);
+      a.signal('SIGHUP');
+    }
+  });
+
   it('resets a changed peer with Cease / Other Configuration Change', async () => {
     a.writeConfig({ ...configA, peers: [{ ...configA.peers[0]!, holdTime: 30 }] });
     a.signal('SIGHUP');
