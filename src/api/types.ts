@@ -93,10 +93,46 @@ export interface DaemonInfo {
   configFile: string;
 }
 
+/** A pod wired into this host (`wren pod add`, the CNI plugin). */
+export interface PodInfo {
+  /** the pod (container) id given at creation; also the IPAM handle */
+  id: string;
+  /** path of the pod's network namespace */
+  netns: string;
+  /** interface name inside the pod (eth0) */
+  ifname: string;
+  /** host side of the veth pair (fixed prefix + hash of the id, at most 15 characters) */
+  hostIfname: string;
+  /** the pod's IPv4 address (no prefix length; it is a /32), or null */
+  ipv4: string | null;
+  /** the pod's IPv6 address (a /128), or null */
+  ipv6: string | null;
+  /** MAC address of the pod-side interface */
+  mac: string;
+  /** MAC address of the host-side interface */
+  hostMac: string;
+  createdAt: string;
+}
+
+export interface PodCheckResult {
+  id: string;
+  /** what differs from the recorded state; empty when the pod is wired as recorded */
+  problems: string[];
+}
+
 export interface ApiMethods {
   status: { params: Record<string, never>; result: { daemon: DaemonInfo; peers: PeerStatus[] } };
   neighbors: { params: { address?: string }; result: NeighborDetail[] };
   routes: { params: { family?: 'ipv4' | 'ipv6'; peer?: string; prefix?: string; limit?: number }; result: RouteView[] };
+  /** Wire a pod; an id that exists returns its current state with created=false. */
+  podAdd: { params: { id: string; netns: string; ip?: string; ifname?: string }; result: PodInfo & { created: boolean } };
+  /** Unwire a pod; an unknown id succeeds with deleted=false (idempotent, as CNI expects). */
+  podDel: { params: { id: string }; result: { id: string; deleted: boolean } };
+  podList: { params: Record<string, never>; result: PodInfo[] };
+  /** error code 'unknown-pod' when there is no such pod */
+  podGet: { params: { id: string }; result: PodInfo };
+  /** Compare the kernel with the recorded pod; error 'unknown-pod' when there is no such pod. */
+  podCheck: { params: { id: string }; result: PodCheckResult };
 }
 
 export type ApiMethod = keyof ApiMethods;

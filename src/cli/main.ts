@@ -4,6 +4,7 @@ import { callDaemon, ApiError, DaemonUnreachableError } from '../api/client.js';
 import { DEFAULT_CONTROL_SOCKET } from '../api/types.js';
 import { renderNeighbor, renderRouteDetail, renderRoutes, renderStatus } from './format.js';
 import { VERSION } from '../version.js';
+import { registerPodCommands } from './pod-commands.js';
 
 const outputOption = (): Option => new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table');
 
@@ -91,6 +92,8 @@ export function buildCli(): Command {
       const more = all.length > opts.limit ? `\n(more than ${opts.limit} paths; raise --limit to see them)` : '';
       print(opts.output, routes, () => (prefix ? renderRouteDetail(prefix, routes) : renderRoutes(routes) + more));
     });
+
+  registerPodCommands(program, controlPath, print, outputOption);
 
   return program;
 }

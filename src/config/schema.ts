@@ -97,6 +97,21 @@ export const configSchema = z
       })
       .strict()
       .default({ enabled: false, table: 254, protocol: 199, flushOnExit: false, resyncInterval: 90, convergeTimeout: 120 }),
+    pods: z
+      .object({
+        /** IPv4 pool for `wren pod add` without --ip (single-node mode; cluster mode uses IPAM) */
+        pool: prefix.refine((s) => !s.includes(':'), { message: 'must be an IPv4 prefix' }).optional(),
+        /** advertise the pool as one route (with a blackhole for it) instead of a /32 per pod */
+        aggregate: z.boolean().default(false),
+        /** host-side veth names: this prefix plus a hash of the pod id (15 characters in all) */
+        interfacePrefix: z.string().regex(/^[a-z][a-z0-9]{1,7}$/, '2 to 8 lowercase letters or digits, starting with a letter').default('wren'),
+        /** where the pods of this node are remembered across restarts */
+        stateFile: z.string().min(1).default('/var/lib/wren/pods.json'),
+        /** rp_filter on host-side veths (absent: the kernel's default) */
+        rpFilter: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
+      })
+      .strict()
+      .default({ aggregate: false, interfacePrefix: 'wren', stateFile: '/var/lib/wren/pods.json' }),
     peers: z.array(peerSchema).default([]),
     /** named import/export policies, see src/policy/schema.ts */
     policies: policiesSchema,

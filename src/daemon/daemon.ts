@@ -10,6 +10,7 @@ import { numberToIpv4 } from '../lib/prefix.js';
 import { createLogger } from './logger.js';
 import { MetricsServer, SpeakerMetrics } from './metrics.js';
 import { VERSION } from '../version.js';
+import { createPodManager, podCall } from './pods.js';
 
 export interface DaemonOptions {
   configFile: string;
@@ -34,6 +35,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     ? new FibProgrammer({ protocol: cfg.kernel.protocol, table: cfg.kernel.table, resyncIntervalMs: cfg.kernel.resyncInterval * 1000, logger })
     : null;
   const speaker = new Speaker(cfg, { logger, metrics, ...(fib ? { fib } : {}) });
+  const pods = fib ? createPodManager(cfg, speaker, logger) : null;
   const startedAt = new Date().toISOString();
   const control = new ControlServer(opts.controlSocket, {
     status: () => ({
@@ -53,10 +55,17 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         throw e;
       }
     },
+    podAdd: (p) => podCall(pods, (m) => m.add(p)),
+    podDel: (p) => podCall(pods, (m) => m.del(p.id)),
+    podList: () => (pods ? pods.list() : []),
+    podGet: (p) => podCall(pods, async (m) => m.get(p.id)),
+    podCheck: (p) => podCall(pods, (m) => m.check(p.id)),
   });
   let metricsServer: MetricsServer | null = null;
   try {
     if (fib) await fib.start();
+    // Pods first: their routes are in the RIB before any session comes up.
+    if (pods) await pods.start();
     await speaker.start();
     await control.listen();
     if (cfg.metrics) {
@@ -69,6 +78,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     process.stderr.write(`wren: cannot start: ${err.message}\n`);
     await speaker.shutdown('wren failed to start');
     await fib?.stop({ flush: false });
+    pods?.close();
     await control.close();
     return 1;
   }
@@ -114,6 +124,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         await speaker.shutdown(`wren shutting down (${signal})`);
         // The data plane outlives the daemon unless told otherwise (DESIGN.md).
         await fib?.stop({ flush: speaker.config.kernel.flushOnExit });
+        pods?.close();
         await control.close();
         await metricsServer?.close();
         logger.info({ event: 'daemon.stopped' }, 'stopped');

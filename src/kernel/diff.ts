@@ -35,6 +35,7 @@ function nextHopMatches(want: KernelNextHop, have: KernelNextHop): boolean {
 export function routeSatisfies(want: DesiredRoute, have: DesiredRoute): boolean {
   if ((want.blackhole === true) !== (have.blackhole === true)) return false;
   if (want.blackhole === true) return true;
+  if (want.device !== have.device) return false;
   if (want.nextHops.length !== have.nextHops.length) return false;
   const used = new Array<boolean>(have.nextHops.length).fill(false);
   for (const w of want.nextHops) {

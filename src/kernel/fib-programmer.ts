@@ -52,7 +52,7 @@ export interface FibStats {
 }
 
 /** What the RIB wants for a prefix: next hops (1 = plain, >1 = ECMP), a blackhole, or nothing. */
-export type FibTarget = readonly KernelNextHop[] | 'blackhole' | null;
+export type FibTarget = readonly KernelNextHop[] | 'blackhole' | { readonly device: number } | null;
 
 /** Codes worth a full resync: our view of the kernel may be wrong. */
 const RESYNC_CODES = new Set(['EEXIST', 'ENOBUFS']);
@@ -128,7 +128,7 @@ export class FibProgrammer {
   /** The RIB's current wish for one prefix; null withdraws it (the kernel route goes at once). */
   set(prefix: RouteKey, target: FibTarget): void {
     if (this.stopped) return;
-    if (target === null || (target !== 'blackhole' && target.length === 0)) {
+    if (target === null || (Array.isArray(target) && target.length === 0)) {
       // Nothing known about the prefix: nothing to withdraw.
       const s = this.state.get(prefix);
       if (s === undefined) return;
@@ -138,7 +138,12 @@ export class FibProgrammer {
       return;
     }
     const s = this.state.obtain(prefix);
-    s.want = target === 'blackhole' ? { prefix, nextHops: [], blackhole: true } : { prefix, nextHops: this.hops.intern(target) };
+    s.want =
+      target === 'blackhole'
+        ? { prefix, nextHops: [], blackhole: true }
+        : 'device' in target
+          ? { prefix, nextHops: [], device: target.device }
+          : { prefix, nextHops: this.hops.intern(target) };
     this.clearFailure(s);
     this.markDirty(s);
   }

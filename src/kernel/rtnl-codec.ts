@@ -64,6 +64,7 @@ const RTN_UNSPEC = 0;
 const RTN_UNICAST = 1;
 const RTN_BLACKHOLE = 6;
 const RT_SCOPE_UNIVERSE = 0;
+const RT_SCOPE_LINK = 253;
 const RT_SCOPE_NOWHERE = 255;
 const RTNH_F_ONLINK = 4;
 const RTM_F_CLONED = 0x200;
@@ -98,6 +99,7 @@ export function routeMessageLength(op: RouteOp, ctx: RouteEncodeContext): number
   const alen = isV4(op.route) ? 4 : 16;
   let n = HDR + RTMSG + 8 /* table */ + 4 + alen /* dst */ + (ctx.metric === undefined ? 0 : 8);
   if (op.kind === 'delete' || op.route.blackhole === true) return n;
+  if (op.route.device !== undefined) return n + 8;
   const hops = op.route.nextHops;
   if (hops.length === 1) {
     n += 4 + alen + (hops[0]!.ifindex === undefined ? 0 : 8);
@@ -157,7 +159,7 @@ export function writeRouteMessage(buf: Buffer, off: number, op: RouteOp, seq: nu
   buf[p + 4] = ctx.table < 256 ? ctx.table : RT_TABLE_COMPAT;
   buf[p + 5] = ctx.protocol;
   // A delete matches any scope and type (RT_SCOPE_NOWHERE / RTN_UNSPEC) but only our protocol.
-  buf[p + 6] = del ? RT_SCOPE_NOWHERE : RT_SCOPE_UNIVERSE;
+  buf[p + 6] = del ? RT_SCOPE_NOWHERE : r.device !== undefined && r.blackhole !== true ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
   buf[p + 7] = del ? RTN_UNSPEC : r.blackhole === true ? RTN_BLACKHOLE : RTN_UNICAST;
   buf.writeUInt32LE(single?.onlink === true ? RTNH_F_ONLINK : 0, p + 8);
   p += RTMSG;
@@ -171,7 +173,11 @@ export function writeRouteMessage(buf: Buffer, off: number, op: RouteOp, seq: nu
     buf.writeUInt32LE(ctx.metric >>> 0, p);
     p += 4;
   }
-  if (single !== undefined) {
+  if (!del && r.blackhole !== true && r.device !== undefined) {
+    p = writeAttrHeader(buf, p, 8, RTA_OIF);
+    buf.writeUInt32LE(r.device, p);
+    p += 4;
+  } else if (single !== undefined) {
     p = writeAttrHeader(buf, p, 4 + alen, RTA_GATEWAY);
     p = writeAddress(buf, p, single.gateway);
     if (single.ifindex !== undefined) {
@@ -293,7 +299,11 @@ export function decodeRoute(buf: Buffer, m: NetlinkMessageView): DecodedRoute | 
   if (multipath.length === 0 && gateway !== undefined) {
     nextHops = [withFlags({ gateway, ...(oif === undefined ? {} : { ifindex: oif }) }, rtmFlags)];
   }
-  const route: DesiredRoute = blackhole ? { prefix, nextHops: [], blackhole: true } : { prefix, nextHops };
+  const route: DesiredRoute = blackhole
+    ? { prefix, nextHops: [], blackhole: true }
+    : nextHops.length === 0 && oif !== undefined
+      ? { prefix, nextHops, device: oif }
+      : { prefix, nextHops };
   return { protocol, table, route };
 }
 

@@ -21,6 +21,8 @@ export interface DesiredRoute {
   nextHops: KernelNextHop[];
   /** RTN_BLACKHOLE (then nextHops is empty). */
   blackhole?: boolean;
+  /** A scope-link route straight to this interface, no gateway (a pod's veth; nextHops empty). */
+  device?: number;
 }
 
 /** Map key of a route: the prefix itself (a number never equals an IPv6 text). */

@@ -21,6 +21,11 @@ export interface SessionConfig {
   readonly gracefulRestart: boolean;
   /** Restart Time we advertise, seconds, 12 bits. Default 120. */
   readonly gracefulRestartTime: number;
+  /**
+   * We keep forwarding across our own restart (kernel routes outlive the daemon): list our
+   * families in the capability with the F bit, so peers keep our routes while we restart.
+   */
+  readonly gracefulRestartForwarding: boolean;
   /** families for which we ask to receive ADD-PATH path identifiers (RFC 7911) */
   readonly addPathReceive: readonly Family[];
   /** FQDN capability hostname, if any */
@@ -76,6 +81,7 @@ export function defaultSessionConfig(init: SessionConfigInit): SessionConfig {
     families: [...(init.families ?? ['ipv4-unicast'])],
     gracefulRestart: init.gracefulRestart ?? false,
     gracefulRestartTime: init.gracefulRestartTime ?? 120,
+    gracefulRestartForwarding: init.gracefulRestartForwarding ?? false,
     addPathReceive: [...(init.addPathReceive ?? [])],
     ...(init.hostname !== undefined ? { hostname: init.hostname } : {}),
     maxIdleHoldTime: init.maxIdleHoldTime ?? 120,

@@ -163,14 +163,16 @@ export function buildOpen(cfg: SessionConfig): OpenMessage {
   // RFC 6793 §3: always announce 4-octet AS support, whatever our ASN.
   capabilities.push({ kind: 'as4', asn: cfg.localAs });
   if (cfg.gracefulRestart) {
-    // Receiving-speaker only (RFC 4724 §3): no families means we preserve no forwarding
-    // state ourselves, but we will keep the peer's routes while it restarts.
+    // Without forwarding preserved we are a receiving speaker only (RFC 4724 §3): no families
+    // means we keep no forwarding state ourselves, but keep the peer's routes while it
+    // restarts. A node daemon's kernel routes outlive it, so it lists its families with the F
+    // bit and its peers keep its routes (pods stay reachable) while it restarts.
     capabilities.push({
       kind: 'graceful-restart',
       restarting: false,
       notification: false,
       restartTime: cfg.gracefulRestartTime,
-      families: [],
+      families: cfg.gracefulRestartForwarding ? cfg.families.map((f) => ({ ...afiSafiOf(f), forwardingPreserved: true })) : [],
     });
   }
   const addPath = cfg.addPathReceive.filter((f) => cfg.families.includes(f));

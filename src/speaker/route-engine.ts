@@ -67,10 +67,13 @@ export interface EngineStats {
   importRejected: number;
 }
 
+/** What a local route puts in the kernel: a scope-link route to an interface, or a blackhole. */
+export type LocalKernelTarget = { readonly device: number } | 'blackhole';
+
 /** Where the best routes go in the kernel (src/kernel's FibProgrammer). */
 export interface FibSink {
-  /** the ECMP next hops for a prefix, or null to remove Wren's route for it */
-  set(prefix: number | string, nextHops: { gateway: number | string }[] | null): void;
+  /** the ECMP next hops for a prefix, a local target, or null to remove Wren's route for it */
+  set(prefix: number | string, target: { gateway: number | string }[] | LocalKernelTarget | null): void;
   /** the RIB has converged: kernel routes of Wren's that it does not want may go now */
   converged(): void;
 }
@@ -98,6 +101,11 @@ export class RouteEngine {
   private readonly resumeWaiters: (() => void)[] = [];
   private readonly localSource: PathSource;
   private originated: { v4: number[]; v6: string[] } = { v4: [], v6: [] };
+  private configOriginate: readonly string[] = [];
+  /** Local routes added at run time (pods, IPAM blocks): advertised, with a kernel target. */
+  private readonly dynamicLocal = new Map<number | string, LocalKernelTarget | null>();
+  /** Kernel-only local routes (pods inside an advertised aggregate): they win locally over the RIB. */
+  private readonly kernelOnly = new Map<number | string, LocalKernelTarget>();
   readonly stats: EngineStats = { loopsDropped: { 'originator-id-is-self': 0, 'cluster-list-loop': 0, 'own-as-in-path': 0 }, importRejected: 0 };
   private routerId: number;
   private clusterId: number;
@@ -147,12 +155,60 @@ export class RouteEngine {
   // --- local routes -----------------------------------------------------------------------
 
   setOriginated(list: readonly string[]): void {
+    this.configOriginate = list;
+    this.syncLocal();
+  }
+
+  /**
+   * Adds or changes a local route at run time (a pod's /32, an IPAM block). `advertise: false`
+   * keeps it out of BGP (a pod inside an advertised block) but still in the kernel, where it
+   * wins over anything learned for the same prefix: the pod is here.
+   */
+  setLocalRoute(prefixText: string, target: LocalKernelTarget | null, opts: { advertise: boolean }): void {
+    const key = parsePrefix(prefixText).prefix;
+    if (!opts.advertise) {
+      if (this.dynamicLocal.delete(key)) this.syncLocal();
+      if (target === null) return this.removeLocalRoute(prefixText);
+      this.kernelOnly.set(key, target);
+      this.c.fib?.set(key, target);
+      return;
+    }
+    if (this.kernelOnly.delete(key)) this.refreshKernel(key);
+    const had = this.dynamicLocal.has(key);
+    this.dynamicLocal.set(key, target);
+    if (!had) this.syncLocal();
+    else this.refreshKernel(key);
+  }
+
+  removeLocalRoute(prefixText: string): void {
+    const key = parsePrefix(prefixText).prefix;
+    if (this.kernelOnly.delete(key)) this.refreshKernel(key);
+    if (this.dynamicLocal.delete(key)) this.syncLocal();
+  }
+
+  /** Re-sends the kernel's view of one prefix (its local target changed). */
+  private refreshKernel(key: number | string): void {
+    const fib = this.c.fib;
+    if (!fib) return;
+    const only = this.kernelOnly.get(key);
+    if (only) return fib.set(key, only);
+    const best = typeof key === 'number' ? this.rib.v4.best(key) : this.rib.v6.best(key);
+    if (!best) return fib.set(key, null);
+    if (best.source.kind === 'local') return fib.set(key, this.dynamicLocal.get(key) ?? null);
+    fib.set(key, [{ gateway: best.nextHop }]);
+  }
+
+  private syncLocal(): void {
     const v4: number[] = [];
     const v6: string[] = [];
-    for (const text of list) {
+    for (const text of this.configOriginate) {
       const p = parsePrefix(text);
       if (p.family === 'ipv4-unicast') v4.push(p.prefix);
       else v6.push(p.prefix);
+    }
+    for (const key of this.dynamicLocal.keys()) {
+      if (typeof key === 'number') v4.push(key);
+      else v6.push(key);
     }
     const keep4 = new Set(v4);
     const keep6 = new Set(v6);
@@ -410,7 +466,10 @@ export class RouteEngine {
   private onChange(ch: BestChange | null): void {
     if (!ch) return;
     const fib = this.c.fib;
-    if (fib) fib.set(ch.prefix, kernelNextHops(ch));
+    if (fib && !this.kernelOnly.has(ch.prefix)) {
+      const local = ch.best?.source.kind === 'local';
+      fib.set(ch.prefix, local ? (this.dynamicLocal.get(ch.prefix) ?? null) : kernelNextHops(ch));
+    }
     if (typeof ch.prefix === 'number') {
       for (const g of this.groups.values()) g.markDirty4(ch.prefix, ch.previous);
       for (const g of this.catchups.keys()) g.markDirty4(ch.prefix, ch.previous);

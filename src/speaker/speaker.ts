@@ -36,6 +36,7 @@ export function sessionConfigFor(cfg: WrenConfig, p: PeerConfig): SessionConfig 
     families: p.families ?? [p.address.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast'],
     gracefulRestart: p.gracefulRestart,
     gracefulRestartTime: cfg.gracefulRestartTime,
+    gracefulRestartForwarding: cfg.kernel.enabled,
     ...(cfg.hostname ? { hostname: cfg.hostname } : {}),
   });
 }

@@ -5,7 +5,7 @@
 
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
-import { FibProgrammer, type FibTarget } from '../../src/kernel/fib-programmer.js';
+import { FibProgrammer } from '../../src/kernel/fib-programmer.js';
 import { NetlinkAdapter } from '../../src/kernel/netlink-adapter.js';
 import type { KernelNextHop, RouteKey, RouteOp } from '../../src/kernel/types.js';
 import { ipv4ToNumber, parsePrefix } from '../../src/lib/prefix.js';
@@ -35,7 +35,7 @@ function hop(h: DriverNextHop): KernelNextHop {
   return { ...h, gateway: h.gateway.includes(':') ? h.gateway : ipv4ToNumber(h.gateway) };
 }
 
-function target(t: DriverNextHop[] | 'blackhole' | null): FibTarget {
+function target(t: DriverNextHop[] | 'blackhole' | null): readonly KernelNextHop[] | 'blackhole' | null {
   return t === null || t === 'blackhole' ? t : t.map(hop);
 }
 

@@ -175,6 +175,15 @@ export class Lab {
     return iface;
   }
 
+  /** A bare namespace with only lo up (a pod's sandbox): its name and its /var/run/netns path. */
+  async addNamespace(name: string): Promise<{ ns: string; path: string }> {
+    this.assertOpen();
+    if (!/^[a-z][a-z0-9]*$/.test(name)) throw new LabError(`namespace name ${JSON.stringify(name)} must match [a-z][a-z0-9]*`);
+    const ns = await this.createNamespace(this.nsName(name));
+    await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    return { ns, path: `/var/run/netns/${ns}` };
+  }
+
   host(name: string): LabHost {
     const h = this.hosts.find((x) => x.name === name);
     if (h === undefined) throw new LabError(`no host ${name} in lab ${this.tag}`);

@@ -6,7 +6,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { run } from './exec.js';
 
-export type PeerPackage = 'bird2' | 'gobgpd' | 'frr' | 'tshark' | 'etcd-server';
+export type PeerPackage = 'bird2' | 'gobgpd' | 'frr' | 'tshark' | 'etcd-server' | 'iputils-ping';
 
 /** Presence is judged by the binaries each package ships, not by dpkg's database. */
 const BINARIES: Record<PeerPackage, readonly string[]> = {
@@ -15,6 +15,7 @@ const BINARIES: Record<PeerPackage, readonly string[]> = {
   frr: ['/usr/lib/frr/bgpd', '/usr/lib/frr/zebra', 'vtysh'],
   tshark: ['tshark'],
   'etcd-server': ['etcd'],
+  'iputils-ping': ['ping'],
 };
 
 const EXTRA_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

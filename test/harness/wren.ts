@@ -47,7 +47,12 @@ export async function startWren(opts: StartWrenOptions): Promise<WrenHandle> {
   const configFile = join(dir, 'wren.yaml');
   const control = join(dir, 'wren.sock');
   const logFile = join(dir, 'wren.log');
-  const writeConfig = (config: object): void => writeFileSync(configFile, stringify(config));
+  // Pod state lives with the test's files, never in the machine-wide default path.
+  const withTestPaths = (config: object): object => {
+    const c = config as { pods?: { stateFile?: string } };
+    return { ...config, pods: { stateFile: join(dir, 'pods.json'), ...(c.pods ?? {}) } };
+  };
+  const writeConfig = (config: object): void => writeFileSync(configFile, stringify(withTestPaths(config)));
   writeConfig(opts.config);
   const args = [WREN_BIN, 'daemon', '--config', configFile, '--control', control];
   const env = { ...process.env, WREN_LOG_LEVEL: 'debug' };
