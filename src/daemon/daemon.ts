@@ -35,7 +35,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     ? new FibProgrammer({ protocol: cfg.kernel.protocol, table: cfg.kernel.table, resyncIntervalMs: cfg.kernel.resyncInterval * 1000, logger })
     : null;
   const speaker = new Speaker(cfg, { logger, metrics, ...(fib ? { fib } : {}) });
-  const pods = fib ? createPodManager(cfg, speaker, logger) : null;
+  const pods = fib ? createPodManager(cfg, speaker, logger, fib) : null;
   const startedAt = new Date().toISOString();
   const control = new ControlServer(opts.controlSocket, {
     status: () => ({

@@ -8,6 +8,8 @@ import { PodManager } from '../pods/pod-manager.js';
 import { PodStore } from '../pods/pod-store.js';
 import { PodError } from '../pods/errors.js';
 import type { Speaker } from '../speaker/speaker.js';
+import type { FibProgrammer } from '../kernel/fib-programmer.js';
+import { parsePrefix } from '../lib/prefix.js';
 import { ApiRequestError } from '../api/server.js';
 
 export class DaemonPods {
@@ -18,6 +20,7 @@ export class DaemonPods {
     private readonly cfg: WrenConfig,
     private readonly speaker: Speaker,
     private readonly logger: Logger,
+    private readonly fib: FibProgrammer,
   ) {}
 
   async start(): Promise<void> {
@@ -30,7 +33,11 @@ export class DaemonPods {
     this.manager = new PodManager({
       net: this.net,
       addresses: pool,
-      routes: engine,
+      routes: {
+        setLocalRoute: (prefix, target, opts) => engine.setLocalRoute(prefix, target, opts),
+        removeLocalRoute: (prefix) => engine.removeLocalRoute(prefix),
+        installed: (prefix) => this.fib.outcome(parsePrefix(prefix).prefix, 2000),
+      },
       store,
       logger: this.logger,
       sysctls: { proxyArp: true, forwarding: true, rpFilter: pods.rpFilter ?? null },
@@ -61,8 +68,8 @@ export class DaemonPods {
   }
 }
 
-export function createPodManager(cfg: WrenConfig, speaker: Speaker, logger: Logger): DaemonPods {
-  return new DaemonPods(cfg, speaker, logger);
+export function createPodManager(cfg: WrenConfig, speaker: Speaker, logger: Logger, fib: FibProgrammer): DaemonPods {
+  return new DaemonPods(cfg, speaker, logger, fib);
 }
 
 /** Runs a pod operation, mapping pod errors to API errors. */

@@ -166,6 +166,20 @@ export class FibProgrammer {
     return { installed: this.installedCount, pending: this.dirtyCount + this.inFlightCount, failed: this.failed.size, driftRepaired: this.driftRepaired };
   }
 
+  /**
+   * Waits (at most `timeoutMs`) until the prefix's wish is applied; resolves with the errno
+   * name when the kernel refused it, or null (installed, or still pending at the deadline).
+   */
+  async outcome(prefix: RouteKey, timeoutMs: number): Promise<string | null> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const s = this.state.get(prefix);
+      if (s === undefined || (!s.dirty && !s.inFlight)) return s?.failure?.code ?? null;
+      if (performance.now() >= deadline) return null;
+      await Promise.race([Promise.all([...this.applying]), new Promise<void>((r) => setTimeout(r, 5))]);
+    }
+  }
+
   /** Waits until nothing is dirty or in flight (failed prefixes waiting for a retry do not count). */
   async settled(): Promise<void> {
     while (this.applying.size > 0 || this.flushTimer !== undefined || this.resyncRunning !== undefined) {

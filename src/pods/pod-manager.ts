@@ -15,6 +15,8 @@ import type { PodState, PodStore } from './pod-store.js';
 export interface PodRouteSink {
   setLocalRoute(prefix: string, target: LocalKernelTarget | null, opts: { advertise: boolean }): void;
   removeLocalRoute(prefix: string): void;
+  /** Waits for the kernel route of a local prefix: null when installed, else the errno name. */
+  installed?(prefix: string): Promise<string | null>;
 }
 
 export interface PodManagerInit {
@@ -132,8 +134,12 @@ export class PodManager {
       const info: PodInfo = { id, netns: req.netns, ifname, hostIfname: spec.hostIfname, ipv4: ip, ipv6: null, mac: pod.mac, hostMac: host.mac, createdAt: new Date().toISOString() };
       this.pods.set(id, info);
       undo.push(async () => this.pods.delete(id));
-      this.save();
       this.publish(ip, host.ifindex);
+      undo.push(async () => this.o.routes.removeLocalRoute(`${ip}/32`));
+      // The reply means "the pod is reachable": its host route must be in the kernel.
+      const errno = (await this.o.routes.installed?.(`${ip}/32`)) ?? null;
+      if (errno !== null) throw new PodStepError('host-route', errno, `cannot install ${ip}/32 dev ${spec.hostIfname}`);
+      this.save();
       this.o.logger.info({ event: 'pod.added', pod: id, ip, hostIfname: spec.hostIfname, netns: req.netns }, 'pod wired');
       return { ...info, created: true };
     } catch (e) {

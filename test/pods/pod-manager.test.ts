@@ -62,6 +62,10 @@ class FakeKernel implements PodNetPort {
 
 class Routes implements PodRouteSink {
   readonly local = new Map<string, { target: LocalKernelTarget | null; advertise: boolean }>();
+  installErrno: string | null = null;
+  async installed(): Promise<string | null> {
+    return this.installErrno;
+  }
   setLocalRoute(prefix: string, target: LocalKernelTarget | null, opts: { advertise: boolean }): void {
     this.local.set(prefix, { target, advertise: opts.advertise });
   }
@@ -100,7 +104,7 @@ describe('pod manager', () => {
     it(`leaves no residue when ${step} fails with ${errno}, and the address is free again`, async () => {
       const m = manager();
       kernel.failAt = { step, errno };
-      const err = await m.add({ id: 'p1', netns }).catch((e: unknown) => e as Error & { code: string });
+      const err = (await m.add({ id: "p1", netns }).then(() => new Error("no failure"), (e: unknown) => e)) as Error & { code: string };
       expect(err).toMatchObject({ code: 'kernel' });
       expect(err.message).toContain(errno);
       expect(err.message).toMatch(/^(veth|pod-side|host-side): /);
@@ -113,6 +117,15 @@ describe('pod manager', () => {
       expect(ok.ipv4).toBe('10.244.1.1');
     });
   }
+
+  it('undoes everything when the kernel refuses the host route, naming the step', async () => {
+    const m = manager();
+    routes.installErrno = 'ENETDOWN';
+    await expect(m.add({ id: 'p1', netns })).rejects.toMatchObject({ code: 'kernel', message: expect.stringMatching(/^host-route: .*\(ENETDOWN\)/) as unknown });
+    expect(kernel.links.size).toBe(0);
+    expect(routes.local.size).toBe(0);
+    expect(store.load().pods).toEqual([]);
+  });
 
   it('publishes a wired pod as an advertised device route, kernel-only inside an aggregate', async () => {
     const m = manager();
