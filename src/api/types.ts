@@ -2,7 +2,8 @@
 // Request: {"id": 1, "method": "status", "params": {...}}
 // Reply:   {"id": 1, "result": ...} or {"id": 1, "error": {"code": "...", "message": "..."}}
 
-export type PeerType = 'ibgp' | 'non-client' | 'ebgp' | 'rr-client';
+/** The session's role; in cluster mode where the peer came from, as `calicoctl node status` says. */
+export type PeerType = 'ibgp' | 'non-client' | 'ebgp' | 'rr-client' | 'node-to-node mesh' | 'route reflector' | 'global' | 'node specific';
 
 export interface PeerStatus {
   name: string | null;

@@ -5,6 +5,7 @@ import { DEFAULT_CONTROL_SOCKET } from '../api/types.js';
 import { renderNeighbor, renderRouteDetail, renderRoutes, renderStatus } from './format.js';
 import { VERSION } from '../version.js';
 import { registerPodCommands } from './pod-commands.js';
+import { registerClusterCommands } from './cluster-commands.js';
 
 const outputOption = (): Option => new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table');
 
@@ -94,6 +95,7 @@ export function buildCli(): Command {
     });
 
   registerPodCommands(program, controlPath, print, outputOption);
+  registerClusterCommands(program);
 
   return program;
 }

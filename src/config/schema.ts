@@ -112,12 +112,47 @@ export const configSchema = z
       })
       .strict()
       .default({ aggregate: false, interfacePrefix: 'wren', stateFile: '/var/lib/wren/pods.json' }),
+    /** cluster mode: the shared datastore (absent: a single node configured by this file) */
+    datastore: z
+      .object({
+        etcd: z
+          .object({
+            endpoints: z.array(z.string().regex(/^(https?:\/\/)?[^\s/]+:\d{1,5}$/, 'must be [http[s]://]HOST:PORT')).min(1),
+            tls: z.object({ ca: z.string().min(1), cert: z.string().min(1).optional(), key: z.string().min(1).optional() }).strict().optional(),
+            username: z.string().min(1).optional(),
+            password: z.string().optional(),
+          })
+          .strict(),
+      })
+      .strict()
+      .optional(),
+    /** this node in the cluster (only with `datastore`) */
+    cluster: z
+      .object({
+        /** the node's name in the cluster (default: the host name) */
+        nodeName: z.string().min(1).max(253).regex(/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/, 'letters, digits, ".", "_" and "-"').optional(),
+        /** labels for peer selectors; merged over labels already on the node record */
+        labels: z.record(z.string(), z.string()).default({}),
+        /** makes this node a route reflector with this RFC 4456 cluster ID */
+        routeReflectorClusterId: ipv4.optional(),
+        /** seconds the liveness lease lasts without a keep-alive */
+        leaseTtl: z.number().int().min(2).max(3600).default(10),
+        /** seconds a node whose lease ended is still peered with (its routes kept meanwhile) */
+        deadNodeGrace: z.number().int().min(0).max(86400).default(120),
+      })
+      .strict()
+      .optional(),
     peers: z.array(peerSchema).default([]),
     /** named import/export policies, see src/policy/schema.ts */
     policies: policiesSchema,
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    if (cfg.cluster && !cfg.datastore) ctx.addIssue({ code: 'custom', path: ['cluster'], message: 'needs datastore (cluster mode)' });
+    const tls = cfg.datastore?.etcd.tls;
+    if (tls && (tls.cert === undefined) !== (tls.key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['datastore', 'etcd', 'tls'], message: 'cert and key go together' });
+    }
     cfg.peers.forEach((p, i) => {
       for (const field of ['importPolicy', 'exportPolicy'] as const) {
         const name = p[field];

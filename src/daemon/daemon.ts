@@ -11,6 +11,14 @@ import { createLogger } from './logger.js';
 import { MetricsServer, SpeakerMetrics } from './metrics.js';
 import { VERSION } from '../version.js';
 import { createPodManager, podCall } from './pods.js';
+import { ClusterMode } from './cluster/cluster-mode.js';
+import type { PeerStatus } from '../api/types.js';
+
+/** In cluster mode PEER TYPE says where the peer came from, as `calicoctl node status` does. */
+function withClusterType<T extends PeerStatus>(s: T, cluster: ClusterMode | null): T {
+  const t = cluster?.peerTypes.get(s.address);
+  return t ? { ...s, type: t } : s;
+}
 
 export interface DaemonOptions {
   configFile: string;
@@ -30,22 +38,28 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     throw e;
   }
   const metrics = new SpeakerMetrics();
+  // Cluster mode: peers, AS and router ID come from etcd; pod addresses from cluster IPAM.
+  const cluster = cfg.datastore ? new ClusterMode(cfg, logger) : null;
+  if (cluster) await cluster.start(5000);
+  const runCfg = cluster ? cluster.effective(cfg) : cfg;
   // Kernel routes: adopted from a previous run at start, stale ones removed after convergence.
   const fib = cfg.kernel.enabled
     ? new FibProgrammer({ protocol: cfg.kernel.protocol, table: cfg.kernel.table, resyncIntervalMs: cfg.kernel.resyncInterval * 1000, logger })
     : null;
-  const speaker = new Speaker(cfg, { logger, metrics, ...(fib ? { fib } : {}) });
-  const pods = fib ? createPodManager(cfg, speaker, logger, fib) : null;
+  const speaker = new Speaker(runCfg, { logger, metrics, ...(fib ? { fib } : {}) });
+  const pods = fib ? createPodManager(cfg, speaker, logger, fib, cluster?.addresses) : null;
   const startedAt = new Date().toISOString();
+  let reloading = Promise.resolve();
+  let advertisedBlocks: string[] = [];
   const control = new ControlServer(opts.controlSocket, {
     status: () => ({
       daemon: { version: VERSION, routerId: speaker.config.routerId, asn: speaker.config.asn, pid: process.pid, startedAt, configFile: opts.configFile },
-      peers: speaker.runners().map((r) => speaker.status(r)),
+      peers: speaker.runners().map((r) => withClusterType(speaker.status(r), cluster)),
     }),
     neighbors: (p) => {
       const all = speaker.runners().filter((r) => !p.address || r.peer.address === p.address || r.peer.name === p.address);
       if (p.address && all.length === 0) throw new ApiRequestError('unknown-peer', `no configured peer ${p.address}`);
-      return all.map((r) => ({ ...r.detail(numberToIpv4), ...speaker.status(r) }));
+      return all.map((r) => ({ ...r.detail(numberToIpv4), ...withClusterType(speaker.status(r), cluster) }));
     },
     routes: (p) => {
       try {
@@ -68,6 +82,24 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     if (pods) await pods.start();
     await speaker.start();
     await control.listen();
+    cluster?.startGc(() => (pods?.list() ?? []).map((p) => p.id));
+    cluster?.attach({
+      reconfigure: async (next) => {
+        const run = reloading.then(() => speaker.reconfigure(next)).then((d) => {
+          logger.info({ event: 'cluster.applied', added: d.added.length, removed: d.removed.length, changed: d.changed.length, unchanged: d.unchanged.length }, 'cluster peers applied');
+        });
+        reloading = run.catch(() => undefined);
+        await run;
+      },
+      blocks: (cidrs) => {
+        const engine = speaker.engine;
+        for (const old of advertisedBlocks) if (!cidrs.includes(old)) engine.removeLocalRoute(old);
+        for (const b of cidrs) if (!advertisedBlocks.includes(b)) engine.setLocalRoute(b, 'blackhole', { advertise: true });
+        advertisedBlocks = cidrs;
+        pods?.get()?.republish();
+        logger.info({ event: 'cluster.blocks', blocks: cidrs }, 'confirmed blocks advertised');
+      },
+    });
     if (cfg.metrics) {
       metricsServer = new MetricsServer(metrics);
       await metricsServer.listen(cfg.metrics.listen);
@@ -79,12 +111,12 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     await speaker.shutdown('wren failed to start');
     await fib?.stop({ flush: false });
     pods?.close();
+    await cluster?.close();
     await control.close();
     return 1;
   }
   logger.info({ event: 'daemon.started', version: VERSION, config: opts.configFile, control: opts.controlSocket, peers: cfg.peers.length }, 'wren daemon started');
 
-  let reloading = Promise.resolve();
   process.on('SIGHUP', () => {
     reloading = reloading.then(async () => {
       let next: WrenConfig;
@@ -99,7 +131,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         logger.warn({ event: 'config.kernel-deferred' }, 'kernel settings changed; they apply when the daemon next starts');
       }
       try {
-        const d = await speaker.reconfigure(next);
+        const d = await speaker.reconfigure(cluster ? cluster.effective(next) : next);
         if (metricsServer && d.metricsChanged) await metricsServer.close();
         if (d.metricsChanged && next.metrics) {
           metricsServer = new MetricsServer(metrics);
@@ -125,6 +157,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         // The data plane outlives the daemon unless told otherwise (DESIGN.md).
         await fib?.stop({ flush: speaker.config.kernel.flushOnExit });
         pods?.close();
+        await cluster?.close();
         await control.close();
         await metricsServer?.close();
         logger.info({ event: 'daemon.stopped' }, 'stopped');

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { WrenConfig } from '../config/schema.js';
 import { NetlinkPodNet } from '../kernel/pod-netlink.js';
 import { LocalPool } from '../pods/local-pool.js';
+import type { PodAddressSource } from '../pods/address-source.js';
 import { PodManager } from '../pods/pod-manager.js';
 import { PodStore } from '../pods/pod-store.js';
 import { PodError } from '../pods/errors.js';
@@ -21,6 +22,8 @@ export class DaemonPods {
     private readonly speaker: Speaker,
     private readonly logger: Logger,
     private readonly fib: FibProgrammer,
+    /** cluster IPAM; absent: the local pool of the config file */
+    private readonly ipam?: PodAddressSource,
   ) {}
 
   async start(): Promise<void> {
@@ -28,11 +31,12 @@ export class DaemonPods {
     const store = new PodStore(pods.stateFile);
     const state = store.load();
     const pool = new LocalPool(pods.pool ?? null, pods.aggregate, state.cursor);
+    const addresses = this.ipam ?? pool;
     this.net = new NetlinkPodNet();
     const engine = this.speaker.engine;
     this.manager = new PodManager({
       net: this.net,
-      addresses: pool,
+      addresses,
       routes: {
         setLocalRoute: (prefix, target, opts) => engine.setLocalRoute(prefix, target, opts),
         removeLocalRoute: (prefix) => engine.removeLocalRoute(prefix),
@@ -44,7 +48,7 @@ export class DaemonPods {
       ifPrefix: pods.interfacePrefix,
       extraState: () => ({ cursor: pool.nextCursor }),
     });
-    if (pods.pool && pods.aggregate) engine.setLocalRoute(pods.pool, 'blackhole', { advertise: true });
+    if (!this.ipam && pods.pool && pods.aggregate) engine.setLocalRoute(pods.pool, 'blackhole', { advertise: true });
     // Pods are routed through this host (Felix does the same).
     try {
       writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
@@ -68,8 +72,8 @@ export class DaemonPods {
   }
 }
 
-export function createPodManager(cfg: WrenConfig, speaker: Speaker, logger: Logger, fib: FibProgrammer): DaemonPods {
-  return new DaemonPods(cfg, speaker, logger, fib);
+export function createPodManager(cfg: WrenConfig, speaker: Speaker, logger: Logger, fib: FibProgrammer, ipam?: PodAddressSource): DaemonPods {
+  return new DaemonPods(cfg, speaker, logger, fib, ipam);
 }
 
 /** Runs a pod operation, mapping pod errors to API errors. */

@@ -342,7 +342,7 @@ export class Ipam {
   ): Promise<string | undefined> {
     const handleKey = keys.handle(handle);
     const rec: HandleData | undefined = handleKv === undefined ? undefined : parseHandle(handleKv);
-    const next = withOrdinal(rec, handle, formatCidr(block.cidr), ordinal);
+    const next = withOrdinal(rec, handle, formatCidr(block.cidr), ordinal, this.node);
     const r = await this.store.txn(
       [cmp.unchanged(blockKv.key, blockKv), cmp.unchanged(handleKey, handleKv)],
       [op.put(blockKv.key, block.serialize()), op.put(handleKey, JSON.stringify(next))],

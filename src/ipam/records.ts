@@ -20,7 +20,9 @@ const affinitySchema = z.object({ state: z.enum(['pending', 'confirmed']) });
 export type AffinityData = z.infer<typeof affinitySchema>;
 
 /** Block CIDR → ordinals held by this handle in that block. */
-const handleSchema = z.object({ handle: z.string(), blocks: z.record(z.string(), z.array(z.number().int().nonnegative())) });
+/** `node`: the node that allocated for this handle (pods live on one node), so a collector
+ * knows whose pod ids decide whether the handle leaked. Absent in records from before it. */
+const handleSchema = z.object({ handle: z.string(), node: z.string().optional(), blocks: z.record(z.string(), z.array(z.number().int().nonnegative())) });
 export type HandleData = z.infer<typeof handleSchema>;
 
 const blockSchema = z.object({
@@ -74,8 +76,8 @@ export function serializeAffinity(state: AffinityState): string {
 }
 
 /** The handle record after adding one ordinal of one block. */
-export function withOrdinal(rec: HandleData | undefined, handle: string, blockCidr: string, ordinal: number): HandleData {
+export function withOrdinal(rec: HandleData | undefined, handle: string, blockCidr: string, ordinal: number, node: string): HandleData {
   const blocks: Record<string, number[]> = { ...(rec?.blocks ?? {}) };
   blocks[blockCidr] = [...(blocks[blockCidr] ?? []), ordinal].sort((a, b) => a - b);
-  return { handle, blocks };
+  return { handle, node: rec?.node ?? node, blocks };
 }

@@ -176,7 +176,9 @@ export class FibProgrammer {
       const s = this.state.get(prefix);
       if (s === undefined || (!s.dirty && !s.inFlight)) return s?.failure?.code ?? null;
       if (performance.now() >= deadline) return null;
-      await Promise.race([Promise.all([...this.applying]), new Promise<void>((r) => setTimeout(r, 5))]);
+      // A macrotask at least: the flush runs from setImmediate, never from a microtask.
+      if (this.applying.size === 0) await new Promise<void>((r) => setImmediate(r));
+      else await Promise.race([...this.applying, new Promise<void>((r) => setTimeout(r, Math.max(1, deadline - performance.now())).unref())]);
     }
   }
 

@@ -77,8 +77,16 @@ export class PodManager {
     this.o.logger.info({ event: 'pods.restored', pods: this.pods.size, dropped }, 'pods restored');
   }
 
+  private readonly published = new Map<string, number>();
+
   private publish(ipv4: string, ifindex: number): void {
+    this.published.set(ipv4, ifindex);
     this.o.routes.setLocalRoute(`${ipv4}/32`, { device: ifindex }, { advertise: !this.o.addresses.aggregated(ipv4) });
+  }
+
+  /** Recomputes which pod /32s are advertised (a block covering them was confirmed or released). */
+  republish(): void {
+    for (const [ipv4, ifindex] of this.published) this.publish(ipv4, ifindex);
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -135,7 +143,10 @@ export class PodManager {
       this.pods.set(id, info);
       undo.push(async () => this.pods.delete(id));
       this.publish(ip, host.ifindex);
-      undo.push(async () => this.o.routes.removeLocalRoute(`${ip}/32`));
+      undo.push(async () => {
+        this.published.delete(ip);
+        this.o.routes.removeLocalRoute(`${ip}/32`);
+      });
       // The reply means "the pod is reachable": its host route must be in the kernel.
       const errno = (await this.o.routes.installed?.(`${ip}/32`)) ?? null;
       if (errno !== null) throw new PodStepError('host-route', errno, `cannot install ${ip}/32 dev ${spec.hostIfname}`);
@@ -159,7 +170,10 @@ export class PodManager {
     return this.serial(async () => {
       const pod = this.pods.get(checkId(id));
       if (!pod) return { id, deleted: false };
-      if (pod.ipv4) this.o.routes.removeLocalRoute(`${pod.ipv4}/32`);
+      if (pod.ipv4) {
+        this.o.routes.removeLocalRoute(`${pod.ipv4}/32`);
+        this.published.delete(pod.ipv4);
+      }
       try {
         await this.o.net.deleteVeth(pod.hostIfname);
       } catch (e) {

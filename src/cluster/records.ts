@@ -1,0 +1,255 @@
+// Stored values of the cluster keys that IPAM does not own (src/datastore/keys.ts):
+//
+//   /wren/v1/config        ClusterConfig  AS number, full mesh on/off, default block sizes, timers
+//   /wren/v1/nodes/<node>  NodeRecord     addresses, AS override, route-reflector cluster ID, labels
+//   /wren/v1/peers/<name>  PeerObject     an explicit BGP peer, or a node-to-node peering by selectors
+//
+// Every record is JSON validated with zod, strictly: an unknown field is an error, because a
+// misspelled `nodeSelector` silently dropped would turn a rack-local peer into a global one.
+// Errors name each bad field (ClusterRecordError).
+
+import { isIPv4, isIPv6 } from 'node:net';
+import { z } from 'zod';
+import type { KeyValue } from '../datastore/port.js';
+import { parseKey } from '../datastore/keys.js';
+import { BLOCK_SIZE_RANGE, DEFAULT_BLOCK_SIZE } from '../ipam/block.js';
+import { ClusterRecordError, type ClusterRecordKind } from './errors.js';
+import { formatSelector, InvalidSelectorError, parseSelector } from './selector.js';
+
+const asn = z.number().int().min(1).max(4294967295);
+const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address' });
+const ipv6 = z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address' });
+const ipAddress = z.string().refine((s) => isIPv4(s) || isIPv6(s), { message: 'must be an IPv4 or IPv6 address' });
+
+/** Node and peer names: one key segment, DNS-subdomain-like (what Kubernetes allows). */
+export const NAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+const name = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(253, 'at most 253 characters')
+  .regex(NAME_PATTERN, 'letters, digits, ".", "_" and "-" only, starting and ending with a letter or digit');
+
+const LABEL_KEY = /^([A-Za-z0-9][A-Za-z0-9.-]*\/)?[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+const labelValue = z
+  .string()
+  .max(63)
+  .regex(/^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$/, 'label values are letters, digits, ".", "_" and "-"');
+
+const holdTime = z
+  .number()
+  .int()
+  .min(0)
+  .max(65535)
+  .refine((h) => h === 0 || h >= 3, { message: 'must be 0 or at least 3 (RFC 4271 §4.2)' });
+
+const blockSize = (family: 4 | 6): z.ZodNumber => {
+  const [min, max] = BLOCK_SIZE_RANGE[family];
+  return z.number().int().min(min, `must be ${min}..${max}`).max(max, `must be ${min}..${max}`);
+};
+
+const selectorText = z.string().superRefine((s, ctx) => {
+  try {
+    parseSelector(s);
+  } catch (e) {
+    if (!(e instanceof InvalidSelectorError)) throw e;
+    ctx.addIssue({ code: 'custom', message: e.message });
+  }
+});
+
+// --- cluster config ---
+
+const clusterConfigSchema = z
+  .object({
+    /** The cluster's AS number; a node may override it (NodeRecord.asn). */
+    asn,
+    /** Every node peers with every other live node. Default on, as in Calico. */
+    nodeToNodeMesh: z.boolean().default(true),
+    /** Block length for new pools that do not name one. */
+    blockSize: z
+      .object({ ipv4: blockSize(4).default(DEFAULT_BLOCK_SIZE[4]), ipv6: blockSize(6).default(DEFAULT_BLOCK_SIZE[6]) })
+      .strict()
+      .default({ ipv4: DEFAULT_BLOCK_SIZE[4], ipv6: DEFAULT_BLOCK_SIZE[6] }),
+    /** Hold time for derived sessions (the daemon's default when absent). */
+    holdTime: holdTime.optional(),
+    /** Keepalive interval for derived sessions; below the hold time. */
+    keepaliveTime: z.number().int().min(1).max(21845).optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.keepaliveTime !== undefined && c.holdTime !== undefined && c.holdTime !== 0 && c.keepaliveTime >= c.holdTime) {
+      ctx.addIssue({ code: 'custom', path: ['keepaliveTime'], message: `must be below holdTime (${c.holdTime})` });
+    }
+  });
+
+export type ClusterConfig = z.output<typeof clusterConfigSchema>;
+export type ClusterConfigInput = z.input<typeof clusterConfigSchema>;
+
+// --- node ---
+
+const nodeSchema = z
+  .object({
+    name,
+    /** The node's IPv4 address: BGP sessions, router ID, next hop of its pod routes. */
+    ipv4,
+    /** IPv6 next hop for its IPv6 pod routes. */
+    ipv6: ipv6.optional(),
+    /** Overrides the cluster AS for this node. */
+    asn: asn.optional(),
+    /** Present on route reflectors: the RFC 4456 CLUSTER_ID (dotted IPv4 form). */
+    routeReflectorClusterId: ipv4.optional(),
+    labels: z
+      .record(z.string(), labelValue)
+      .superRefine((labels, ctx) => {
+        for (const k of Object.keys(labels)) {
+          if (k.length > 316 || !LABEL_KEY.test(k)) {
+            ctx.addIssue({ code: 'custom', path: [k], message: 'label keys are [prefix/]name of letters, digits, ".", "_" and "-"' });
+          }
+        }
+      })
+      .default({}),
+  })
+  .strict();
+
+export type NodeRecord = z.output<typeof nodeSchema>;
+export type NodeRecordInput = z.input<typeof nodeSchema>;
+
+// --- peer object ---
+
+const peerSchema = z
+  .object({
+    name,
+    /** An address outside the cluster (a top-of-rack router); exclusive with peerSelector. */
+    peerIp: ipAddress.optional(),
+    /** Required with peerIp; not allowed with peerSelector (each selected node's own AS is used). */
+    asn: asn.optional(),
+    /** Applies to this node only. */
+    node: name.optional(),
+    /** Applies to the nodes matching this selector. Neither node nor nodeSelector: global. */
+    nodeSelector: selectorText.optional(),
+    /** The peers are the nodes matching this selector (e.g. the route reflectors). */
+    peerSelector: selectorText.optional(),
+    /** Send routes to this peer with their original next hop (eBGP route servers). */
+    keepOriginalNextHop: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.peerIp === undefined && p.peerSelector === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['peerIp'], message: 'one of peerIp or peerSelector is required' });
+    }
+    if (p.peerIp !== undefined && p.peerSelector !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['peerSelector'], message: 'peerIp and peerSelector exclude each other' });
+    }
+    if (p.peerIp !== undefined && p.asn === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['asn'], message: 'required with peerIp' });
+    }
+    if (p.peerSelector !== undefined && p.asn !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['asn'], message: "not allowed with peerSelector (each selected node's own AS is used)" });
+    }
+    if (p.node !== undefined && p.nodeSelector !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['nodeSelector'], message: 'node and nodeSelector exclude each other' });
+    }
+  });
+
+export type PeerObject = z.output<typeof peerSchema>;
+export type PeerObjectInput = z.input<typeof peerSchema>;
+
+/** How a peer object scopes its local side. */
+export type PeerScope = 'global' | 'node specific';
+
+export function peerScope(p: PeerObject): PeerScope {
+  return p.node === undefined && p.nodeSelector === undefined ? 'global' : 'node specific';
+}
+
+// --- validation, parsing, serialisation ---
+
+function issuesOf(error: z.ZodError): string[] {
+  return error.issues.map((i) => {
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => `${[...i.path, k].join('.')}: unknown field`).join('; ');
+    const path = i.path.length === 0 ? '(record)' : i.path.join('.');
+    return `${path}: ${i.message}`;
+  });
+}
+
+function validate<T>(kind: ClusterRecordKind, schema: z.ZodType<T>, input: unknown, subject: string | undefined): T {
+  const r = schema.safeParse(input);
+  if (!r.success) throw new ClusterRecordError(kind, subject, issuesOf(r.error));
+  return r.data;
+}
+
+function subjectOf(input: unknown): string | undefined {
+  if (typeof input === 'object' && input !== null && 'name' in input && typeof input.name === 'string') return input.name;
+  return undefined;
+}
+
+function parseJson(kind: ClusterRecordKind, kv: KeyValue): unknown {
+  try {
+    return JSON.parse(kv.value) as unknown;
+  } catch (e) {
+    throw new ClusterRecordError(kind, kv.key, [`not JSON: ${(e as Error).message}`]);
+  }
+}
+
+export function validateClusterConfig(input: unknown): ClusterConfig {
+  return validate('cluster config', clusterConfigSchema, input, undefined);
+}
+
+export function validateNode(input: unknown): NodeRecord {
+  return validate('node', nodeSchema, input, subjectOf(input));
+}
+
+/** Validates a peer object; selectors come back in canonical spelling. */
+export function validatePeer(input: unknown): PeerObject {
+  // Named on its own: "unknown field" would suggest a typo rather than a missing feature.
+  if (typeof input === 'object' && input !== null && 'password' in input) {
+    throw new ClusterRecordError('peer', subjectOf(input), ['password: BGP session passwords (TCP MD5) are not supported']);
+  }
+  const p = validate('peer', peerSchema, input, subjectOf(input));
+  return {
+    ...p,
+    ...(p.nodeSelector === undefined ? {} : { nodeSelector: formatSelector(parseSelector(p.nodeSelector)) }),
+    ...(p.peerSelector === undefined ? {} : { peerSelector: formatSelector(parseSelector(p.peerSelector)) }),
+  };
+}
+
+export function parseClusterConfig(kv: KeyValue): ClusterConfig {
+  return validate('cluster config', clusterConfigSchema, parseJson('cluster config', kv), kv.key);
+}
+
+/** A node record; its name must match the key it is stored at. */
+export function parseNode(kv: KeyValue): NodeRecord {
+  const node = validate('node', nodeSchema, parseJson('node', kv), kv.key);
+  const k = parseKey(kv.key);
+  if (k?.kind === 'node' && k.node !== node.name) {
+    throw new ClusterRecordError('node', kv.key, [`name: "${node.name}" does not match the key's node "${k.node}"`]);
+  }
+  return node;
+}
+
+/** A peer object; its name must match the key it is stored at. */
+export function parsePeer(kv: KeyValue): PeerObject {
+  const raw = parseJson('peer', kv);
+  let peer: PeerObject;
+  try {
+    peer = validatePeer(raw);
+  } catch (e) {
+    if (e instanceof ClusterRecordError) throw new ClusterRecordError('peer', kv.key, e.issues);
+    throw e;
+  }
+  const k = parseKey(kv.key);
+  if (k?.kind === 'peer' && k.name !== peer.name) {
+    throw new ClusterRecordError('peer', kv.key, [`name: "${peer.name}" does not match the key's peer "${k.name}"`]);
+  }
+  return peer;
+}
+
+export function serializeClusterConfig(input: ClusterConfigInput): string {
+  return JSON.stringify(validateClusterConfig(input));
+}
+
+export function serializeNode(input: NodeRecordInput): string {
+  return JSON.stringify(validateNode(input));
+}
+
+export function serializePeer(input: PeerObjectInput): string {
+  return JSON.stringify(validatePeer(input));
+}

@@ -1,0 +1,132 @@
+// Cluster mode in the daemon (config `datastore.etcd`): the datastore, IPAM, the cluster agent,
+// and the effective configuration (the file's, with the derived peers and this node's AS,
+// router ID and reflector cluster ID from the cluster).
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { peerSchema, type PeerConfig, type WrenConfig } from '../../config/schema.js';
+import { EtcdDatastore } from '../../datastore/etcd.js';
+import { Ipam, IpamGc } from '../../ipam/index.js';
+import { toPeerConfig, type ClusterPeerType, type DerivedPeering } from '../../cluster/derive-peers.js';
+import { ClusterAgent } from './cluster-agent.js';
+import { IpamAddresses } from './ipam-addresses.js';
+
+/** Cluster peers come and go with the nodes: retry a refused connection quickly. */
+const CONNECT_RETRY_S = 2;
+
+export interface ClusterHooks {
+  /** Apply a new effective configuration (derived peers changed). */
+  reconfigure(cfg: WrenConfig): Promise<void>;
+  /** This node's confirmed blocks changed. */
+  blocks(cidrs: string[]): void;
+}
+
+export class ClusterMode {
+  readonly node: string;
+  readonly ipam: Ipam;
+  readonly addresses: IpamAddresses;
+  readonly agent: ClusterAgent;
+  private readonly store: EtcdDatastore;
+  private hooks: ClusterHooks | null = null;
+  /** PEER TYPE of derived peers, by address. */
+  readonly peerTypes = new Map<string, ClusterPeerType>();
+  private blocks: string[] = [];
+
+  constructor(
+    private fileCfg: WrenConfig,
+    private readonly logger: Logger,
+  ) {
+    const etcd = fileCfg.datastore!.etcd;
+    this.node = fileCfg.cluster?.nodeName ?? hostname();
+    this.store = new EtcdDatastore({
+      endpoints: etcd.endpoints,
+      ...(etcd.tls ? { tls: etcd.tls } : {}),
+      ...(etcd.username ? { username: etcd.username } : {}),
+      ...(etcd.password !== undefined ? { password: etcd.password } : {}),
+    });
+    this.ipam = new Ipam(this.store, { node: this.node });
+    this.addresses = new IpamAddresses(this.ipam);
+    const c = fileCfg.cluster;
+    this.agent = new ClusterAgent({
+      store: this.store,
+      node: this.node,
+      self: {
+        ipv4: fileCfg.routerId,
+        labels: c?.labels ?? {},
+        ...(c?.routeReflectorClusterId ? { routeReflectorClusterId: c.routeReflectorClusterId } : {}),
+      },
+      leaseTtl: c?.leaseTtl ?? 10,
+      deadNodeGrace: c?.deadNodeGrace ?? 120,
+      logger,
+      onPeering: (p) => this.onPeering(p),
+      onBlocks: (b) => {
+        this.blocks = b;
+        this.addresses.setBlocks(b);
+        this.hooks?.blocks(b);
+      },
+    });
+  }
+
+  /** Registers and reads the cluster, waiting at most `timeoutMs` (then carries on in the background). */
+  async start(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+    const ok = await Promise.race([this.agent.start().then(() => true), timeout]);
+    clearTimeout(timer);
+    if (!ok) this.logger.warn({ event: 'cluster.start-slow', node: this.node }, 'etcd not reachable yet; starting with the file configuration and retrying');
+    return ok;
+  }
+
+  /** The daemon is listening: apply changes from now on, and let the other nodes dial us. */
+  attach(hooks: ClusterHooks): void {
+    this.hooks = hooks;
+    hooks.blocks(this.blocks);
+    // a peering derived while the speaker was starting
+    void hooks.reconfigure(this.effective()).catch((e: unknown) =>
+      this.logger.error({ event: 'cluster.reconfigure-failed', err: e instanceof Error ? e.message : String(e) }, 'applying derived peers failed'),
+    );
+    void this.agent.goLive();
+  }
+
+  /** The file's configuration with what the cluster says (after a SIGHUP, the new file). */
+  effective(fileCfg: WrenConfig = this.fileCfg): WrenConfig {
+    this.fileCfg = fileCfg;
+    const p = this.agent.peering;
+    if (!p) return fileCfg;
+    const own = new Set(fileCfg.peers.map((x) => x.address));
+    const derived: PeerConfig[] = p.peers.filter((d) => !own.has(d.address)).map((d) => peerSchema.parse({ connectRetryTime: CONNECT_RETRY_S, ...toPeerConfig(d) }));
+    return { ...fileCfg, asn: p.asn, routerId: p.routerId, ...(p.clusterId ? { clusterId: p.clusterId } : {}), peers: [...fileCfg.peers, ...derived] };
+  }
+
+  private onPeering(p: DerivedPeering): void {
+    this.peerTypes.clear();
+    for (const d of p.peers) this.peerTypes.set(d.address, d.type);
+    this.logger.info({ event: 'cluster.peers-derived', peers: p.peers.length, asn: p.asn, clusterId: p.clusterId ?? null }, 'cluster peers derived');
+    void this.hooks?.reconfigure(this.effective()).catch((e: unknown) =>
+      this.logger.error({ event: 'cluster.reconfigure-failed', err: e instanceof Error ? e.message : String(e) }, 'applying derived peers failed'),
+    );
+  }
+
+  private gcTimer: NodeJS.Timeout | null = null;
+
+  /** IPAM garbage collection every `intervalMs`: leaked addresses of this node, empty blocks of dead nodes. */
+  startGc(validHandles: () => Iterable<string>, intervalMs = 60_000): void {
+    const gc = new IpamGc(this.store, { node: this.node, validHandles });
+    const run = (): void => {
+      gc.pass().then(
+        (r) => {
+          const released = r.releasedHandles.length + r.releasedOrphans.length;
+          if (released > 0) this.logger.info({ event: 'ipam.gc', report: r }, 'IPAM garbage collected');
+        },
+        (e: unknown) => this.logger.warn({ event: 'ipam.gc-failed', err: e instanceof Error ? e.message : String(e) }, 'IPAM garbage collection failed; next pass later'),
+      );
+    };
+    this.gcTimer = setInterval(run, intervalMs);
+    this.gcTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.gcTimer) clearInterval(this.gcTimer);
+    await this.agent.close({ revoke: true });
+    await this.store.close();
+  }
+}
