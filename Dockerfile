@@ -1,11 +1,19 @@
-# Wren daemon image. Build: docker build -t wren .
-# Run (host network, needs CAP_NET_ADMIN for kernel routes in later releases):
-#   docker run --net=host -v /etc/wren:/etc/wren -v /run/wren:/run/wren wren
+# Wren node daemon image. Build: docker build -t wren .
+# Run on a node (host network; pod wiring needs NET_ADMIN and SYS_ADMIN for setns, the runtime's
+# network namespaces and a place for the pod state):
+#   docker run --net=host --cap-add NET_ADMIN --cap-add SYS_ADMIN \
+#     -v /etc/wren:/etc/wren -v /run/wren:/run/wren -v /var/lib/wren:/var/lib/wren \
+#     -v /var/run/netns:/var/run/netns:rshared wren
+# The CNI plugin runs on the host (the runtime executes it): see docs/cni.md.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
+# The native setns helper is compiled with the system C compiler against Node's own headers
+# (/usr/local/include/node in this image).
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
+COPY native ./native
 COPY src ./src
 COPY bench ./bench
 COPY demo ./demo
@@ -17,6 +25,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/native/build ./native/build
 COPY package.json ./
 COPY bin ./bin
 COPY config/wren.yaml /etc/wren/wren.yaml
