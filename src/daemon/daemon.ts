@@ -153,7 +153,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       logger.info({ event: 'daemon.stopping', signal }, 'shutting down');
       void (async () => {
         await reloading;
-        await speaker.shutdown(`wren shutting down (${signal})`);
+        // A node whose routes stay in the kernel restarts gracefully: peers keep its routes.
+        const k = speaker.config.kernel;
+        await speaker.shutdown(`wren shutting down (${signal})`, { preserveForwarding: k.enabled && !k.flushOnExit });
         // The data plane outlives the daemon unless told otherwise (DESIGN.md).
         await fib?.stop({ flush: speaker.config.kernel.flushOnExit });
         pods?.close();

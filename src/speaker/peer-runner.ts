@@ -117,6 +117,33 @@ export class PeerRunner implements EnginePeer {
     this.conns.clear();
   }
 
+  /**
+   * Leaves without a NOTIFICATION, as a restarting speaker does (RFC 4724): the peer sees the
+   * TCP session end and, having our graceful-restart capability, keeps our routes until we are
+   * back and send End-of-RIB.
+   */
+  async detach(): Promise<void> {
+    this.stopped = true;
+    this.clearTimers();
+    const closing = [...this.conns.values()].map(
+      (conn) => new Promise<void>((resolve) => {
+        conn.socket.once('close', () => resolve());
+        conn.socket.end();
+        setTimeout(() => {
+          conn.socket.destroy();
+          resolve();
+        }, 500).unref();
+      }),
+    );
+    await Promise.all(closing);
+    this.conns.clear();
+  }
+
+  /** The session negotiated graceful restart (the peer will keep our routes across a restart). */
+  get gracefulRestartNegotiated(): boolean {
+    return this.negotiated?.gracefulRestart !== null && this.negotiated?.gracefulRestart !== undefined;
+  }
+
   /** An incoming TCP connection from this peer's address. */
   accept(socket: Socket): void {
     if (this.stopped) {

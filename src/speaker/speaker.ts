@@ -242,14 +242,24 @@ export class Speaker {
     this.restartTimers.delete(address);
   }
 
-  /** SIGTERM: Cease / Administrative Shutdown with an RFC 9003 message to every peer. */
-  async shutdown(message: string): Promise<void> {
+  /**
+   * SIGTERM: Cease / Administrative Shutdown with an RFC 9003 message to every peer. With
+   * `preserveForwarding` (our kernel routes outlive us) peers that negotiated graceful restart
+   * are left without a NOTIFICATION instead, so they keep our routes while we restart.
+   */
+  async shutdown(message: string, opts: { preserveForwarding?: boolean } = {}): Promise<void> {
     const data = encodeShutdownCommunication(message);
     const server = this.server;
     this.server = null;
     const closing = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     for (const a of [...this.restartTimers.keys()]) this.cancelRestart(a);
-    await Promise.all([...this.peers.values()].map((r) => r.stop({ code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, data })));
+    await Promise.all(
+      [...this.peers.values()].map((r) =>
+        opts.preserveForwarding === true && r.gracefulRestartNegotiated
+          ? r.detach()
+          : r.stop({ code: ErrorCode.CEASE, subcode: CeaseSubcode.ADMINISTRATIVE_SHUTDOWN, data }),
+      ),
+    );
     this.peers.clear();
     this.engine.close();
     await closing;

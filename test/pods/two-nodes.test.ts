@@ -169,4 +169,18 @@ describe.skipIf(skipReason !== undefined)('pods on two nodes reach each other ov
     const r = await ping(from, to.ip);
     expect(r.exitCode).toBe(0);
   });
+
+  it('loses no packet across a SIGTERM restart either: peers keep the routes (graceful restart)', async () => {
+    const from = pods.find((p) => p.id === 'b-pod-2')!;
+    const to = pods.find((p) => p.id === 'a-pod-2')!;
+    await wren.a.waitEstablished(b.ipv4);
+    const pinging = lab.exec(from.ns, 'ping', ['-c', '40', '-i', '0.1', '-W', '1', to.ip], { allowFailure: true });
+    await new Promise((r) => setTimeout(r, 500));
+    await wren.a.daemon.stop();
+    expect(wren.a.daemon.logTail(50)).not.toContain('notification.sent');
+    wren.a = await startWren({ lab, host: a, config: configs.a, name: 'wren-a3', dir: lab.subdir('wren-a') });
+    const result = await pinging;
+    expect(result.stdout).toMatch(/40 packets transmitted, 40 received/);
+    await wren.a.waitEstablished(b.ipv4);
+  });
 });
