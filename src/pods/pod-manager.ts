@@ -73,7 +73,7 @@ export class PodManager {
         this.publish(pod.ipv4, link.ifindex);
       }
     }
-    if (dropped > 0) this.save();
+    if (dropped > 0) await this.save();
     this.o.logger.info({ event: 'pods.restored', pods: this.pods.size, dropped }, 'pods restored');
   }
 
@@ -95,8 +95,8 @@ export class PodManager {
     return run;
   }
 
-  private save(): void {
-    this.o.store.save({ version: 1, pods: [...this.pods.values()], ...(this.o.extraState?.() ?? {}) });
+  private save(): Promise<void> {
+    return this.o.store.save({ version: 1, pods: [...this.pods.values()], ...(this.o.extraState?.() ?? {}) });
   }
 
   list(): PodInfo[] {
@@ -150,7 +150,7 @@ export class PodManager {
       // The reply means "the pod is reachable": its host route must be in the kernel.
       const errno = (await this.o.routes.installed?.(`${ip}/32`)) ?? null;
       if (errno !== null) throw new PodStepError('host-route', errno, `cannot install ${ip}/32 dev ${spec.hostIfname}`);
-      this.save();
+      await this.save();
       this.o.logger.info({ event: 'pod.added', pod: id, ip, hostIfname: spec.hostIfname, netns: req.netns }, 'pod wired');
       return { ...info, created: true };
     } catch (e) {
@@ -182,7 +182,7 @@ export class PodManager {
       }
       this.pods.delete(id);
       if (pod.ipv4) await this.o.addresses.release(id, pod.ipv4);
-      this.save();
+      await this.save();
       this.o.logger.info({ event: 'pod.deleted', pod: id, ip: pod.ipv4 }, 'pod removed');
       return { id, deleted: true };
     });

@@ -1,7 +1,8 @@
 // The pods this node wired, kept in a small JSON file so a restarted daemon neither forgets nor
 // duplicates them. Written atomically (temporary file + rename): a crash leaves the old or the
 // new state, never half of one.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { PodInfo } from '../api/types.js';
 
@@ -28,10 +29,11 @@ export class PodStore {
     return { version: 1, pods: parsed.pods, ...(typeof parsed.cursor === 'number' ? { cursor: parsed.cursor } : {}) };
   }
 
-  save(state: PodState): void {
-    mkdirSync(dirname(this.path), { recursive: true });
+  /** Writes without blocking the daemon's event loop; callers serialise their saves. */
+  async save(state: PodState): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
     const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(state, null, 1)}\n`, { mode: 0o600 });
-    renameSync(tmp, this.path);
+    await writeFile(tmp, `${JSON.stringify(state)}\n`, { mode: 0o600 });
+    await rename(tmp, this.path);
   }
 }
