@@ -42,6 +42,14 @@ async function loadedBy(env: Record<string, string>, input: string): Promise<str
 }
 
 describe('wren-cni import graph', () => {
+  it('bundles only the plugin and the control socket client', () => {
+    // what esbuild inlined: every source file of the bundle is named in its comments
+    const bundle = readFileSync(resolve(import.meta.dirname, '../../dist/bundle/wren-cni.js'), 'utf8');
+    const sources = [...bundle.matchAll(/^\/\/ (dist\/src\/[^\n]+\.js)$/gm)].map((m) => m[1]!);
+    expect(sources.length).toBeGreaterThan(5);
+    expect(sources.filter((f) => !/^dist\/src\/(cni\/[a-z-]+|api\/client|api\/types)\.js$/.test(f))).toEqual([]);
+  });
+
   it('loads only the plugin, the control socket client and node:net', async () => {
     for (const [env, input] of [
       [{ CNI_COMMAND: 'VERSION' }, '{"cniVersion":"1.0.0"}'],
@@ -49,10 +57,10 @@ describe('wren-cni import graph', () => {
       [{ CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c', CNI_NETNS: '/run/netns/x', CNI_IFNAME: 'eth0' }, JSON.stringify({ cniVersion: '1.0.0', name: 'n', type: 'wren-cni', controlSocket: join(dir, 'none.sock') })],
     ] as const) {
       const modules = await loadedBy(env, input);
-      expect(modules).toContain('dist/src/cni/main.js');
-      const unexpected = modules.filter(
-        (m) => !(m === 'bin/wren-cni' || /^dist\/src\/cni\/[a-z-]+\.js$/.test(m) || m === 'dist/src/api/client.js' || m === 'dist/src/api/types.js' || m === 'node:net'),
-      );
+      // The build bundles the plugin into one file (scripts/bundle.mjs); dependencies would
+      // stay external and show up here as node_modules paths.
+      expect(modules).toContain('dist/bundle/wren-cni.js');
+      const unexpected = modules.filter((m) => !(m === 'bin/wren-cni' || m === 'dist/bundle/wren-cni.js' || m === 'node:net'));
       expect(unexpected, `modules outside the plugin's budget (${env.CNI_COMMAND})`).toEqual([]);
       expect(modules.some((m) => m.includes('node_modules'))).toBe(false);
     }
