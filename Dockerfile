@@ -14,6 +14,7 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY native ./native
+COPY scripts ./scripts
 COPY src ./src
 COPY bench ./bench
 COPY demo ./demo
