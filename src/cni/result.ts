@@ -1,7 +1,6 @@
 // The ADD result (CNI 1.0 "Success"): the host veth, the pod interface in its sandbox, the
-// pod's /32 (/128), and Calico-style routing: the default route goes via 169.254.1.1, which
-// the host answers for with proxy ARP. IPv6 has no fixed gateway address (it is the host veth's
-// link-local address, which the daemon does not report), so its IP and route carry none.
+// pod's /32 (/128), and Calico-style routing: the default route goes via 169.254.1.1 (IPv4) or
+// fe80::1 (IPv6), link-local gateways the host veth answers for.
 import type { PodInfo } from '../api/types.js';
 import type { CniDns } from './config.js';
 import type { JsonObject } from './json.js';
@@ -9,6 +8,7 @@ import type { PrevResult } from './prev-result.js';
 import { ipsCarryVersion, type CniVersion } from './version.js';
 
 export const GATEWAY_V4 = '169.254.1.1';
+export const GATEWAY_V6 = 'fe80::1';
 
 /** A type alias, not an interface, so a result is also a plain JsonObject (a CHECK's prevResult). */
 export type CniResult = {
@@ -34,8 +34,8 @@ export function addResult(version: CniVersion, pod: PodInfo, netns: string, dns:
     routes.push({ dst: '0.0.0.0/0', gw: GATEWAY_V4 });
   }
   if (pod.ipv6 !== null) {
-    ips.push({ ...(withVersion ? { version: '6' } : {}), address: `${pod.ipv6}/128`, interface: podIndex });
-    routes.push({ dst: '::/0' });
+    ips.push({ ...(withVersion ? { version: '6' } : {}), address: `${pod.ipv6}/128`, gateway: GATEWAY_V6, interface: podIndex });
+    routes.push({ dst: '::/0', gw: GATEWAY_V6 });
   }
   // Chained after another plugin: pass its result through and add ours (CNI 1.0 "Chained
   // plugins"); its interface indexes stay valid because ours come after its interfaces.

@@ -101,7 +101,9 @@ export const configSchema = z
       .object({
         /** IPv4 pool for `wren pod add` without --ip (single-node mode; cluster mode uses IPAM) */
         pool: prefix.refine((s) => !s.includes(':'), { message: 'must be an IPv4 prefix' }).optional(),
-        /** advertise the pool as one route (with a blackhole for it) instead of a /32 per pod */
+        /** IPv6 pool: pods get a /128 from it too (dual stack), or only it when `pool` is absent */
+        pool6: prefix.refine((s) => s.includes(':'), { message: 'must be an IPv6 prefix' }).optional(),
+        /** advertise the pools as one route each (with a blackhole) instead of a /32 (/128) per pod */
         aggregate: z.boolean().default(false),
         /** host-side veth names: this prefix plus a hash of the pod id (15 characters in all) */
         interfacePrefix: z.string().regex(/^[a-z][a-z0-9]{1,7}$/, '2 to 8 lowercase letters or digits, starting with a letter').default('wren'),

@@ -30,7 +30,12 @@ export class DaemonPods {
     const { pods } = this.cfg;
     const store = new PodStore(pods.stateFile);
     const state = store.load();
-    const pool = new LocalPool(pods.pool ?? null, pods.aggregate, state.cursor);
+    const pool = new LocalPool(
+      pods.pool ?? null,
+      pods.aggregate,
+      { ...(state.cursor !== undefined ? { cursor: state.cursor } : {}), ...(state.cursor6 !== undefined ? { cursor6: state.cursor6 } : {}) },
+      pods.pool6 ?? null,
+    );
     const addresses = this.ipam ?? pool;
     this.net = new NetlinkPodNet();
     const engine = this.speaker.engine;
@@ -46,14 +51,18 @@ export class DaemonPods {
       logger: this.logger,
       sysctls: { proxyArp: true, forwarding: true, rpFilter: pods.rpFilter ?? null },
       ifPrefix: pods.interfacePrefix,
-      extraState: () => ({ cursor: pool.nextCursor }),
+      extraState: () => pool.cursors(),
     });
-    if (!this.ipam && pods.pool && pods.aggregate) engine.setLocalRoute(pods.pool, 'blackhole', { advertise: true });
+    if (!this.ipam && pods.aggregate) {
+      for (const p of [pods.pool, pods.pool6]) if (p) engine.setLocalRoute(p, 'blackhole', { advertise: true });
+    }
     // Pods are routed through this host (Felix does the same).
-    try {
-      writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
-    } catch (e) {
-      this.logger.warn({ event: 'pods.ip-forward-failed', err: (e as Error).message }, 'cannot enable net.ipv4.ip_forward; pods may be unreachable from other nodes');
+    for (const file of ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/net/ipv6/conf/all/forwarding']) {
+      try {
+        writeFileSync(file, '1');
+      } catch (e) {
+        this.logger.warn({ event: 'pods.forwarding-failed', file, err: (e as Error).message }, 'cannot enable forwarding; pods may be unreachable from other nodes');
+      }
     }
     await this.manager.start();
   }

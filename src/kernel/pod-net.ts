@@ -17,10 +17,18 @@ export interface PodLinkInfo {
 }
 
 export interface PodSideState extends PodLinkInfo {
-  /** IPv4 addresses on the pod interface, "a.b.c.d/len" */
+  /** addresses on the pod interface, "a.b.c.d/32", "fd00::5/128" (link-local ones left out) */
   addresses: string[];
   /** the default route via 169.254.1.1 is present */
   defaultRoute: boolean;
+  /** the IPv6 default route via fe80::1 is present */
+  defaultRoute6: boolean;
+}
+
+/** The pod's addresses: at least one family. */
+export interface PodAddresses {
+  ipv4: string | null;
+  ipv6: string | null;
 }
 
 export interface HostSysctls {
@@ -39,9 +47,12 @@ export interface PodNetPort {
    * permanent neighbour entry for 169.254.1.1 with the host veth's MAC (so the pod does not
    * depend on proxy ARP, which answers only when the host itself has a route to 169.254.1.1).
    */
-  configurePodSide(spec: PodVethSpec, ipv4: string, hostMac: string): Promise<PodLinkInfo>;
-  /** Host side: sysctls, link up, permanent neighbour entry for the pod's address. */
-  configureHostSide(hostIfname: string, ifindex: number, ipv4: string, podMac: string, sysctls: HostSysctls): Promise<void>;
+  configurePodSide(spec: PodVethSpec, addrs: PodAddresses, hostMac: string): Promise<PodLinkInfo>;
+  /**
+   * Host side: sysctls, link up, permanent neighbour entries for the pod's addresses, and with
+   * IPv6 the link-local gateway address fe80::1 the pod routes through.
+   */
+  configureHostSide(hostIfname: string, ifindex: number, addrs: PodAddresses, podMac: string, sysctls: HostSysctls): Promise<void>;
   /** Removes the veth pair (both ends); false when it did not exist. */
   deleteVeth(hostIfname: string): Promise<boolean>;
   /** The host side link, or null. */
@@ -68,3 +79,5 @@ export class PodStepError extends Error {
 
 /** The link-local gateway every pod routes through (answered by proxy ARP on the host veth). */
 export const POD_GATEWAY_V4 = '169.254.1.1';
+/** The IPv6 gateway: a link-local address on every host veth. */
+export const POD_GATEWAY_V6 = 'fe80::1';

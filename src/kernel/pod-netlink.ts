@@ -2,12 +2,13 @@
 // socket opened inside the pod's namespace (netns.ts); host-side work uses the daemon's own.
 // Sysctls are files under /proc/sys (no `sysctl` binary).
 import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { isIPv4 } from 'node:net';
 import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
 import { inNetns, NetnsError } from './netns.js';
-import { POD_GATEWAY_V4, PodStepError, type HostSysctls, type PodLinkInfo, type PodNetPort, type PodSideState, type PodStep, type PodVethSpec } from './pod-net.js';
+import { bytesToIpv6, ipv6ToBytes } from '../lib/prefix.js';
+import { POD_GATEWAY_V4, POD_GATEWAY_V6, PodStepError, type PodAddresses, type HostSysctls, type PodLinkInfo, type PodNetPort, type PodSideState, type PodStep, type PodVethSpec } from './pod-net.js';
 
 const AF_INET = 2;
+const AF_INET6 = 10;
 const NLM_F_REPLACE = 0x100;
 const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
@@ -48,6 +49,11 @@ function vethLinkInfo(peer: string, nsFd: number): Buffer {
 
 function ipv4Bytes(addr: string): Buffer {
   return Buffer.from(addr.split('.').map(Number));
+}
+
+/** 4 or 16 address bytes as text. */
+function addressText(b: Buffer): string {
+  return b.length === 4 ? [...b].join('.') : bytesToIpv6(b);
 }
 
 function macText(b: Buffer | undefined): string {
@@ -112,7 +118,7 @@ export class NetlinkPodNet implements PodNetPort {
     }
   }
 
-  async configurePodSide(spec: PodVethSpec, ipv4: string, hostMac: string): Promise<PodLinkInfo> {
+  async configurePodSide(spec: PodVethSpec, addrs: PodAddresses, hostMac: string): Promise<PodLinkInfo> {
     let s: RtNetlinkSocket;
     try {
       s = inNetns(spec.netns, openSocket);
@@ -124,6 +130,16 @@ export class NetlinkPodNet implements PodNetPort {
       if (!link) throw new PodStepError('pod-side', 'ENODEV', `${spec.ifname} is missing in ${spec.netns}`);
       const index = link.ifindex;
       await s.setLink({ index, flags: { up: true }, change: { up: true } }).catch((e: unknown) => fail('pod-side', `cannot set ${spec.ifname} up`, e));
+      if (addrs.ipv4 !== null) await this.podSide4(s, index, spec, addrs.ipv4, hostMac);
+      if (addrs.ipv6 !== null) await this.podSide6(s, index, spec, addrs.ipv6, hostMac);
+      return { ...link, up: true };
+    } finally {
+      s.socket.close();
+    }
+  }
+
+  private async podSide4(s: RtNetlinkSocket, index: number, spec: PodVethSpec, ipv4: string, hostMac: string): Promise<void> {
+    {
       await s
         .newAddress({ family: AF_INET, prefixlen: 32, index }, { local: ipv4Bytes(ipv4), address: ipv4Bytes(ipv4) }, { flags: NLM_F_CREATE | NLM_F_EXCL })
         .catch((e: unknown) => fail('pod-side', `cannot add ${ipv4}/32 to ${spec.ifname}`, e));
@@ -137,25 +153,55 @@ export class NetlinkPodNet implements PodNetPort {
       await s
         .newNeighbor({ family: AF_INET, ifindex: index, state: { permanent: true } }, { dst: ipv4Bytes(POD_GATEWAY_V4), lladdr: macBytes(hostMac) }, { flags: NLM_F_CREATE | NLM_F_REPLACE })
         .catch((e: unknown) => fail('pod-side', `cannot add neighbour ${POD_GATEWAY_V4} lladdr ${hostMac}`, e));
-      return { ...link, up: true };
-    } finally {
-      s.socket.close();
     }
   }
 
-  async configureHostSide(hostIfname: string, ifindex: number, ipv4: string, podMac: string, sysctls: HostSysctls): Promise<void> {
+  /** The /128 (no duplicate address detection: the address is ours alone) and ::/0 via fe80::1. */
+  private async podSide6(s: RtNetlinkSocket, index: number, spec: PodVethSpec, ipv6: string, hostMac: string): Promise<void> {
+    const gw = ipv6ToBytes(POD_GATEWAY_V6);
+    await s
+      .newAddress({ family: AF_INET6, prefixlen: 128, index, flags: { nodad: true } }, { local: ipv6ToBytes(ipv6), address: ipv6ToBytes(ipv6), flags: { nodad: true } }, { flags: NLM_F_CREATE | NLM_F_EXCL })
+      .catch((e: unknown) => fail('pod-side', `cannot add ${ipv6}/128 to ${spec.ifname}`, e));
+    await s
+      .newNeighbor({ family: AF_INET6, ifindex: index, state: { permanent: true } }, { dst: gw, lladdr: macBytes(hostMac) }, { flags: NLM_F_CREATE | NLM_F_REPLACE })
+      .catch((e: unknown) => fail('pod-side', `cannot add neighbour ${POD_GATEWAY_V6} lladdr ${hostMac}`, e));
+    await s
+      .newRoute({ family: AF_INET6, table: RT_TABLE_MAIN, protocol: RTPROT_STATIC, type: 1, dstLen: 0, scope: 0 }, { gateway: gw, oif: index }, { flags: NLM_F_CREATE | NLM_F_EXCL })
+      .catch((e: unknown) => fail('pod-side', `cannot add default route via ${POD_GATEWAY_V6}`, e));
+  }
+
+  async configureHostSide(hostIfname: string, ifindex: number, addrs: PodAddresses, podMac: string, sysctls: HostSysctls): Promise<void> {
     const conf = `/proc/sys/net/ipv4/conf/${hostIfname}`;
+    const conf6 = `/proc/sys/net/ipv6/conf/${hostIfname}`;
     try {
       if (sysctls.proxyArp) writeFileSync(`${conf}/proxy_arp`, '1');
       if (sysctls.forwarding) writeFileSync(`${conf}/forwarding`, '1');
       if (sysctls.rpFilter !== null) writeFileSync(`${conf}/rp_filter`, String(sysctls.rpFilter));
+      if (addrs.ipv6 !== null) {
+        writeFileSync(`${conf6}/proxy_ndp`, '1');
+        if (sysctls.forwarding) writeFileSync(`${conf6}/forwarding`, '1');
+        writeFileSync(`${conf6}/accept_dad`, '0');
+      }
     } catch (e) {
       fail('host-side', `cannot write sysctls under ${conf}`, e);
     }
+    if (addrs.ipv6 !== null) {
+      const gw = ipv6ToBytes(POD_GATEWAY_V6);
+      await this.host
+        .newAddress({ family: AF_INET6, prefixlen: 64, index: ifindex, flags: { nodad: true }, scope: 253 }, { local: gw, address: gw, flags: { nodad: true } }, { flags: NLM_F_CREATE | NLM_F_REPLACE })
+        .catch((e: unknown) => fail('host-side', `cannot add ${POD_GATEWAY_V6}/64 to ${hostIfname}`, e));
+    }
     await this.host.setLink({ index: ifindex, flags: { up: true }, change: { up: true } }).catch((e: unknown) => fail('host-side', `cannot set ${hostIfname} up`, e));
-    await this.host
-      .newNeighbor({ family: AF_INET, ifindex, state: { permanent: true } }, { dst: ipv4Bytes(ipv4), lladdr: macBytes(podMac) }, { flags: NLM_F_CREATE | NLM_F_REPLACE })
-      .catch((e: unknown) => fail('host-side', `cannot add neighbour ${ipv4} lladdr ${podMac} dev ${hostIfname}`, e));
+    if (addrs.ipv4 !== null) {
+      await this.host
+        .newNeighbor({ family: AF_INET, ifindex, state: { permanent: true } }, { dst: ipv4Bytes(addrs.ipv4), lladdr: macBytes(podMac) }, { flags: NLM_F_CREATE | NLM_F_REPLACE })
+        .catch((e: unknown) => fail('host-side', `cannot add neighbour ${addrs.ipv4 ?? ''} lladdr ${podMac} dev ${hostIfname}`, e));
+    }
+    if (addrs.ipv6 !== null) {
+      await this.host
+        .newNeighbor({ family: AF_INET6, ifindex, state: { permanent: true } }, { dst: ipv6ToBytes(addrs.ipv6), lladdr: macBytes(podMac) }, { flags: NLM_F_CREATE | NLM_F_REPLACE })
+        .catch((e: unknown) => fail('host-side', `cannot add neighbour ${addrs.ipv6 ?? ''} lladdr ${podMac} dev ${hostIfname}`, e));
+    }
   }
 
   async deleteVeth(hostIfname: string): Promise<boolean> {
@@ -184,16 +230,15 @@ export class NetlinkPodNet implements PodNetPort {
     try {
       const link = await linkByName(s, spec.ifname);
       if (!link) return null;
-      const addrs = await s.getAddresses({ family: AF_INET });
+      const addrs = [...(await s.getAddresses({ family: AF_INET })), ...(await s.getAddresses({ family: AF_INET6 }))];
       const addresses = addrs
-        .filter((a) => a.data.index === link.ifindex && a.attrs.local)
-        .map((a) => `${[...a.attrs.local!].join('.')}/${a.data.prefixlen ?? 32}`)
-        .filter((a) => isIPv4(a.split('/')[0]!));
-      const routes = await s.getRoutes({ family: AF_INET });
-      const defaultRoute = routes.some(
-        (r) => r.data.dstLen === 0 && r.attrs.oif === link.ifindex && r.attrs.gateway !== undefined && [...r.attrs.gateway].join('.') === POD_GATEWAY_V4,
-      );
-      return { ...link, addresses, defaultRoute };
+        .filter((a) => a.data.index === link.ifindex && (a.attrs.local ?? a.attrs.address))
+        .map((a) => `${addressText(a.attrs.local ?? a.attrs.address!)}/${a.data.prefixlen ?? 0}`)
+        .filter((a) => !a.startsWith('fe80:'));
+      const routes = [...(await s.getRoutes({ family: AF_INET })), ...(await s.getRoutes({ family: AF_INET6 }))];
+      const defaultVia = (gw: string): boolean =>
+        routes.some((r) => r.data.dstLen === 0 && r.attrs.oif === link.ifindex && r.attrs.gateway !== undefined && addressText(r.attrs.gateway) === gw);
+      return { ...link, addresses, defaultRoute: defaultVia(POD_GATEWAY_V4), defaultRoute6: defaultVia(POD_GATEWAY_V6) };
     } finally {
       s.socket.close();
     }

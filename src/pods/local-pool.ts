@@ -1,79 +1,80 @@
-// Pod addresses from the node's own pool (config `pods.pool`), for single-node mode. Addresses
-// are handed out round-robin from a cursor, so a freed address is reused only after every
-// other free one was (the oldest freed first); in-use addresses are never handed out twice.
-import { isIPv4 } from 'node:net';
-import { ipv4ToNumber, numberToIpv4, parsePrefix4, prefix4Address, prefix4Length } from '../lib/prefix.js';
-import type { PodAddressSource } from './address-source.js';
+// Pod addresses from the node's own pools (config `pods.pool`, `pods.pool6`), for single-node
+// mode: an IPv4 address, an IPv6 one, or both (dual stack) per pod.
+import { isIPv4, isIPv6 } from 'node:net';
+import type { PodAddresses } from '../kernel/pod-net.js';
+import type { AddressRequest, PodAddressSource } from './address-source.js';
 import { PodError } from './errors.js';
+import { RangeAllocator } from './range-allocator.js';
+
+export interface LocalPoolCursors {
+  cursor?: number;
+  cursor6?: string;
+}
 
 export class LocalPool implements PodAddressSource {
-  private readonly first: number;
-  private readonly last: number;
-  private readonly used = new Map<number, string>();
-  private cursor: number;
+  private readonly v4: RangeAllocator | null;
+  private readonly v6: RangeAllocator | null;
+  /** `--ip` addresses when the family has no pool (anywhere, but never twice). */
+  private readonly loose4 = new RangeAllocator('0.0.0.0/0');
+  private readonly loose6 = new RangeAllocator('::/0');
 
-  /** `pool` null: only `--ip` addresses, anywhere. */
   constructor(
-    private readonly pool: string | null,
+    pool: string | null,
     private readonly aggregate: boolean,
-    cursor?: number,
+    cursors: LocalPoolCursors = {},
+    pool6: string | null = null,
   ) {
-    if (pool === null) {
-      this.first = 0;
-      this.last = -1;
-    } else {
-      const p = parsePrefix4(pool);
-      const base = prefix4Address(p);
-      const len = prefix4Length(p);
-      const size = 2 ** (32 - len);
-      // Network and broadcast addresses are skipped where the pool has room for it.
-      this.first = len <= 30 ? base + 1 : base;
-      this.last = len <= 30 ? base + size - 2 : base + size - 1;
+    this.v4 = pool === null ? null : new RangeAllocator(pool, cursors.cursor === undefined ? undefined : BigInt(cursors.cursor));
+    this.v6 = pool6 === null ? null : new RangeAllocator(pool6, cursors.cursor6 === undefined ? undefined : BigInt(cursors.cursor6));
+  }
+
+  /** Where the next searches start (kept in the pod state file across restarts). */
+  cursors(): LocalPoolCursors {
+    return {
+      ...(this.v4 ? { cursor: Number(this.v4.cursor) } : {}),
+      ...(this.v6 ? { cursor6: this.v6.cursor.toString() } : {}),
+    };
+  }
+
+  async assign(id: string, req: AddressRequest): Promise<PodAddresses> {
+    if (req.ipv4 !== undefined && !isIPv4(req.ipv4)) throw new PodError('bad-request', `ip "${req.ipv4}" is not an IPv4 address`);
+    if (req.ipv6 !== undefined && !isIPv6(req.ipv6)) throw new PodError('bad-request', `ip "${req.ipv6}" is not an IPv6 address`);
+    const want4 = req.ipv4 !== undefined || this.v4 !== null;
+    const want6 = req.ipv6 !== undefined || this.v6 !== null;
+    if (!want4 && !want6) throw new PodError('bad-request', 'no --ip given and no pod pool configured (pods.pool, pods.pool6)');
+    const ipv4 = want4 ? this.takeFrom(this.v4, this.loose4, id, req.ipv4, 'pods.pool') : null;
+    try {
+      const ipv6 = want6 ? this.takeFrom(this.v6, this.loose6, id, req.ipv6, 'pods.pool6') : null;
+      return { ipv4, ipv6 };
+    } catch (e) {
+      if (ipv4 !== null) await this.release(id, { ipv4, ipv6: null });
+      throw e;
     }
-    this.cursor = cursor !== undefined && cursor >= this.first && cursor <= this.last ? cursor : this.first;
   }
 
-  /** Where the next search starts (kept in the pod state file across restarts). */
-  get nextCursor(): number {
-    return this.cursor;
-  }
-
-  private inPool(n: number): boolean {
-    return n >= this.first && n <= this.last;
-  }
-
-  async assign(id: string, requested: string | undefined): Promise<string> {
-    if (requested !== undefined) {
-      if (!isIPv4(requested)) throw new PodError('bad-request', `ip "${requested}" is not an IPv4 address`);
-      const n = ipv4ToNumber(requested);
-      if (this.pool !== null && !this.inPool(n)) throw new PodError('address-outside-pool', `${requested} is outside the pod pool ${this.pool}`);
-      const owner = this.used.get(n);
-      if (owner !== undefined) throw new PodError('address-in-use', `${requested} is already used by pod ${owner}`);
-      this.used.set(n, id);
-      return requested;
+  private takeFrom(pool: RangeAllocator | null, loose: RangeAllocator, id: string, requested: string | undefined, field: string): string {
+    if (pool) {
+      if (requested !== undefined && !pool.contains(requested)) {
+        throw new PodError('address-outside-pool', `${requested} is outside the pod pool ${pool.pool} (${field})`);
+      }
+      return pool.take(id, requested);
     }
-    if (this.pool === null) throw new PodError('bad-request', 'no --ip given and no pod pool configured (pods.pool)');
-    const size = this.last - this.first + 1;
-    for (let i = 0; i < size; i++) {
-      const n = this.first + ((this.cursor - this.first + i) % size);
-      if (this.used.has(n)) continue;
-      this.used.set(n, id);
-      this.cursor = n === this.last ? this.first : n + 1;
-      return numberToIpv4(n);
-    }
-    throw new PodError('pool-exhausted', `the pod pool ${this.pool} has no free address (${size} in use)`);
+    return loose.take(id, requested);
   }
 
-  async release(id: string, address: string): Promise<void> {
-    const n = ipv4ToNumber(address);
-    if (this.used.get(n) === id) this.used.delete(n);
+  async release(id: string, addrs: PodAddresses): Promise<void> {
+    if (addrs.ipv4 !== null) (this.v4 && this.v4.contains(addrs.ipv4) ? this.v4 : this.loose4).free(id, addrs.ipv4);
+    if (addrs.ipv6 !== null) (this.v6 && this.v6.contains(addrs.ipv6) ? this.v6 : this.loose6).free(id, addrs.ipv6);
   }
 
-  adopt(id: string, address: string): void {
-    this.used.set(ipv4ToNumber(address), id);
+  adopt(id: string, addrs: PodAddresses): void {
+    if (addrs.ipv4 !== null) (this.v4 && this.v4.contains(addrs.ipv4) ? this.v4 : this.loose4).hold(id, addrs.ipv4);
+    if (addrs.ipv6 !== null) (this.v6 && this.v6.contains(addrs.ipv6) ? this.v6 : this.loose6).hold(id, addrs.ipv6);
   }
 
   aggregated(address: string): boolean {
-    return this.aggregate && this.pool !== null && this.inPool(ipv4ToNumber(address));
+    if (!this.aggregate) return false;
+    const pool = isIPv4(address) ? this.v4 : this.v6;
+    return pool !== null && pool.contains(address);
   }
 }

@@ -3,10 +3,11 @@
 // arrival order. An add is all or nothing: a failure undoes every step already done and the
 // error names the step and the errno.
 import { existsSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import type { PodCheckResult, PodInfo } from '../api/types.js';
 import type { LocalKernelTarget } from '../speaker/route-engine.js';
-import { PodStepError, type HostSysctls, type PodNetPort, type PodVethSpec } from '../kernel/pod-net.js';
+import { PodStepError, type HostSysctls, type PodAddresses, type PodNetPort, type PodVethSpec } from '../kernel/pod-net.js';
 import type { PodAddressSource } from './address-source.js';
 import { PodError } from './errors.js';
 import { hostIfname, ifnameProblem } from './host-ifname.js';
@@ -41,6 +42,15 @@ export interface PodAddRequest {
 
 const ID_MAX = 256;
 
+function addressesOf(pod: PodInfo): PodAddresses {
+  return { ipv4: pod.ipv4, ipv6: pod.ipv6 };
+}
+
+/** The pod's host routes: its /32 and /128. */
+function hostPrefixes(a: PodAddresses): string[] {
+  return [...(a.ipv4 !== null ? [`${a.ipv4}/32`] : []), ...(a.ipv6 !== null ? [`${a.ipv6}/128`] : [])];
+}
+
 function checkId(id: unknown): string {
   if (typeof id !== 'string' || id.length === 0) throw new PodError('bad-request', 'pod id must be a non-empty string');
   if (id.length > ID_MAX) throw new PodError('bad-request', `pod id is longer than ${ID_MAX} characters`);
@@ -68,25 +78,30 @@ export class PodManager {
         continue;
       }
       this.pods.set(pod.id, pod);
-      if (pod.ipv4) {
-        this.o.addresses.adopt(pod.id, pod.ipv4);
-        this.publish(pod.ipv4, link.ifindex);
-      }
+      const addrs = addressesOf(pod);
+      this.o.addresses.adopt(pod.id, addrs);
+      for (const a of hostPrefixes(addrs)) this.publish(a, link.ifindex);
     }
     if (dropped > 0) await this.save();
     this.o.logger.info({ event: 'pods.restored', pods: this.pods.size, dropped }, 'pods restored');
   }
 
+  /** Host routes of the pods: "10.244.1.5/32" or "fd00::5/128" → the host veth's ifindex. */
   private readonly published = new Map<string, number>();
 
-  private publish(ipv4: string, ifindex: number): void {
-    this.published.set(ipv4, ifindex);
-    this.o.routes.setLocalRoute(`${ipv4}/32`, { device: ifindex }, { advertise: !this.o.addresses.aggregated(ipv4) });
+  private publish(prefix: string, ifindex: number): void {
+    this.published.set(prefix, ifindex);
+    this.o.routes.setLocalRoute(prefix, { device: ifindex }, { advertise: !this.o.addresses.aggregated(prefix.slice(0, prefix.indexOf('/'))) });
   }
 
-  /** Recomputes which pod /32s are advertised (a block covering them was confirmed or released). */
+  private unpublish(prefix: string): void {
+    this.published.delete(prefix);
+    this.o.routes.removeLocalRoute(prefix);
+  }
+
+  /** Recomputes which pod routes are advertised (a block covering them was confirmed or released). */
   republish(): void {
-    for (const [ipv4, ifindex] of this.published) this.publish(ipv4, ifindex);
+    for (const [prefix, ifindex] of this.published) this.publish(prefix, ifindex);
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -122,8 +137,8 @@ export class PodManager {
     if (!existsSync(req.netns)) throw new PodError('netns-missing', `network namespace ${req.netns} does not exist`);
     const existing = this.pods.get(id);
     if (existing) {
-      if (existing.netns !== req.netns || existing.ifname !== ifname || (req.ip !== undefined && req.ip !== existing.ipv4)) {
-        throw new PodError('pod-conflict', `pod ${id} exists with netns ${existing.netns}, ifname ${existing.ifname}, ip ${existing.ipv4 ?? '-'}; delete it first`);
+      if (existing.netns !== req.netns || existing.ifname !== ifname || (req.ip !== undefined && req.ip !== existing.ipv4 && req.ip !== existing.ipv6)) {
+        throw new PodError('pod-conflict', `pod ${id} exists with netns ${existing.netns}, ifname ${existing.ifname}, ip ${[existing.ipv4, existing.ipv6].filter(Boolean).join(', ') || '-'}; delete it first`);
       }
       return { ...existing, created: false };
     }
@@ -133,25 +148,28 @@ export class PodManager {
 
     const undo: (() => Promise<unknown>)[] = [];
     try {
-      const ip = await this.o.addresses.assign(id, req.ip);
-      undo.push(() => this.o.addresses.release(id, ip));
+      const requested = req.ip === undefined ? {} : isIPv6(req.ip) ? { ipv6: req.ip } : { ipv4: req.ip };
+      const addrs = await this.o.addresses.assign(id, requested);
+      undo.push(() => this.o.addresses.release(id, addrs));
       const host = await this.o.net.createVeth(spec);
       undo.push(() => this.o.net.deleteVeth(spec.hostIfname));
-      const pod = await this.o.net.configurePodSide(spec, ip, host.mac);
-      await this.o.net.configureHostSide(spec.hostIfname, host.ifindex, ip, pod.mac, this.o.sysctls);
-      const info: PodInfo = { id, netns: req.netns, ifname, hostIfname: spec.hostIfname, ipv4: ip, ipv6: null, mac: pod.mac, hostMac: host.mac, createdAt: new Date().toISOString() };
+      const pod = await this.o.net.configurePodSide(spec, addrs, host.mac);
+      await this.o.net.configureHostSide(spec.hostIfname, host.ifindex, addrs, pod.mac, this.o.sysctls);
+      const info: PodInfo = { id, netns: req.netns, ifname, hostIfname: spec.hostIfname, ipv4: addrs.ipv4, ipv6: addrs.ipv6, mac: pod.mac, hostMac: host.mac, createdAt: new Date().toISOString() };
       this.pods.set(id, info);
       undo.push(async () => this.pods.delete(id));
-      this.publish(ip, host.ifindex);
-      undo.push(async () => {
-        this.published.delete(ip);
-        this.o.routes.removeLocalRoute(`${ip}/32`);
-      });
-      // The reply means "the pod is reachable": its host route must be in the kernel.
-      const errno = (await this.o.routes.installed?.(`${ip}/32`)) ?? null;
-      if (errno !== null) throw new PodStepError('host-route', errno, `cannot install ${ip}/32 dev ${spec.hostIfname}`);
+      const prefixes = hostPrefixes(addrs);
+      for (const p of prefixes) {
+        this.publish(p, host.ifindex);
+        undo.push(async () => this.unpublish(p));
+      }
+      // The reply means "the pod is reachable": its host routes must be in the kernel.
+      for (const p of prefixes) {
+        const errno = (await this.o.routes.installed?.(p)) ?? null;
+        if (errno !== null) throw new PodStepError('host-route', errno, `cannot install ${p} dev ${spec.hostIfname}`);
+      }
       await this.save();
-      this.o.logger.info({ event: 'pod.added', pod: id, ip, hostIfname: spec.hostIfname, netns: req.netns }, 'pod wired');
+      this.o.logger.info({ event: 'pod.added', pod: id, ip: addrs.ipv4, ip6: addrs.ipv6, hostIfname: spec.hostIfname, netns: req.netns }, 'pod wired');
       return { ...info, created: true };
     } catch (e) {
       for (const step of undo.reverse()) {
@@ -170,18 +188,16 @@ export class PodManager {
     return this.serial(async () => {
       const pod = this.pods.get(checkId(id));
       if (!pod) return { id, deleted: false };
-      if (pod.ipv4) {
-        this.o.routes.removeLocalRoute(`${pod.ipv4}/32`);
-        this.published.delete(pod.ipv4);
-      }
+      const addrs = addressesOf(pod);
+      for (const p of hostPrefixes(addrs)) this.unpublish(p);
       try {
         await this.o.net.deleteVeth(pod.hostIfname);
       } catch (e) {
-        if (pod.ipv4) this.publishAgain(pod);
+        this.publishAgain(pod);
         throw e instanceof PodStepError ? new PodError('kernel', e.message) : e;
       }
       this.pods.delete(id);
-      if (pod.ipv4) await this.o.addresses.release(id, pod.ipv4);
+      await this.o.addresses.release(id, addrs);
       await this.save();
       this.o.logger.info({ event: 'pod.deleted', pod: id, ip: pod.ipv4 }, 'pod removed');
       return { id, deleted: true };
@@ -190,7 +206,7 @@ export class PodManager {
 
   private publishAgain(pod: PodInfo): void {
     void this.o.net.hostLink(pod.hostIfname).then((l) => {
-      if (l && pod.ipv4) this.publish(pod.ipv4, l.ifindex);
+      if (l) for (const p of hostPrefixes(addressesOf(pod))) this.publish(p, l.ifindex);
     });
   }
 
@@ -204,8 +220,9 @@ export class PodManager {
     if (!side) problems.push(`interface ${pod.ifname} is missing in ${pod.netns}`);
     else {
       if (!side.up) problems.push(`${pod.ifname} in the pod is down`);
-      if (pod.ipv4 && !side.addresses.includes(`${pod.ipv4}/32`)) problems.push(`${pod.ifname} does not have ${pod.ipv4}/32`);
-      if (!side.defaultRoute) problems.push('the pod has no default route via 169.254.1.1');
+      for (const p of hostPrefixes(addressesOf(pod))) if (!side.addresses.includes(p)) problems.push(`${pod.ifname} does not have ${p}`);
+      if (pod.ipv4 && !side.defaultRoute) problems.push('the pod has no default route via 169.254.1.1');
+      if (pod.ipv6 && !side.defaultRoute6) problems.push('the pod has no IPv6 default route via fe80::1');
       if (side.mac !== pod.mac) problems.push(`${pod.ifname} has MAC ${side.mac}, recorded ${pod.mac}`);
     }
     return { id: pod.id, problems };

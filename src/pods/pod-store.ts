@@ -9,8 +9,9 @@ import type { PodInfo } from '../api/types.js';
 export interface PodState {
   version: 1;
   pods: PodInfo[];
-  /** the local pool's allocation cursor */
+  /** the local pools' allocation cursors */
   cursor?: number;
+  cursor6?: string;
 }
 
 export class PodStore {
@@ -26,7 +27,12 @@ export class PodStore {
     }
     const parsed = JSON.parse(text) as Partial<PodState>;
     if (parsed.version !== 1 || !Array.isArray(parsed.pods)) throw new Error(`${this.path}: not a wren pod state file (version 1)`);
-    return { version: 1, pods: parsed.pods, ...(typeof parsed.cursor === 'number' ? { cursor: parsed.cursor } : {}) };
+    return {
+      version: 1,
+      pods: parsed.pods,
+      ...(typeof parsed.cursor === 'number' ? { cursor: parsed.cursor } : {}),
+      ...(typeof parsed.cursor6 === 'string' ? { cursor6: parsed.cursor6 } : {}),
+    };
   }
 
   /** Writes without blocking the daemon's event loop; callers serialise their saves. */

@@ -19,7 +19,7 @@ const pod: PodInfo = {
 };
 
 describe('ADD result', () => {
-  it('gives a dual-stack pod a /32 via 169.254.1.1 and a /128 without a gateway', () => {
+  it('gives a dual-stack pod a /32 via 169.254.1.1 and a /128 via fe80::1', () => {
     expect(addResult('1.0.0', pod, pod.netns, {}, null)).toEqual({
       cniVersion: '1.0.0',
       interfaces: [
@@ -28,9 +28,9 @@ describe('ADD result', () => {
       ],
       ips: [
         { address: '10.244.1.5/32', gateway: '169.254.1.1', interface: 1 },
-        { address: 'fd00:244::5/128', interface: 1 },
+        { address: 'fd00:244::5/128', gateway: 'fe80::1', interface: 1 },
       ],
-      routes: [{ dst: '0.0.0.0/0', gw: '169.254.1.1' }, { dst: '::/0' }],
+      routes: [{ dst: '0.0.0.0/0', gw: '169.254.1.1' }, { dst: '::/0', gw: 'fe80::1' }],
       dns: {},
     });
   });
@@ -42,8 +42,8 @@ describe('ADD result', () => {
 
   it('an IPv6-only pod has no IPv4 route', () => {
     const r = addResult('1.0.0', { ...pod, ipv4: null }, pod.netns, {}, null);
-    expect(r.ips).toEqual([{ address: 'fd00:244::5/128', interface: 1 }]);
-    expect(r.routes).toEqual([{ dst: '::/0' }]);
+    expect(r.ips).toEqual([{ address: 'fd00:244::5/128', gateway: 'fe80::1', interface: 1 }]);
+    expect(r.routes).toEqual([{ dst: '::/0', gw: 'fe80::1' }]);
   });
 });
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PodStepError, type PodLinkInfo, type PodNetPort, type PodSideState, type PodVethSpec } from '../../src/kernel/pod-net.js';
+import { PodStepError, type PodAddresses, type PodLinkInfo, type PodNetPort, type PodSideState, type PodVethSpec } from '../../src/kernel/pod-net.js';
 import { LocalPool } from '../../src/pods/local-pool.js';
 import { PodManager, type PodRouteSink } from '../../src/pods/pod-manager.js';
 import { PodStore } from '../../src/pods/pod-store.js';
@@ -32,9 +32,9 @@ class FakeKernel implements PodNetPort {
     return { ifindex, mac: '02:00:00:00:00:01', up: false };
   }
 
-  async configurePodSide(spec: PodVethSpec, ipv4: string): Promise<PodLinkInfo> {
+  async configurePodSide(spec: PodVethSpec, addrs: PodAddresses): Promise<PodLinkInfo> {
     this.maybeFail('configurePodSide');
-    this.links.get(spec.hostIfname)!.ipv4 = ipv4;
+    this.links.get(spec.hostIfname)!.ipv4 = addrs.ipv4 ?? undefined;
     return { ifindex: 2, mac: '02:00:00:00:00:02', up: true };
   }
 
@@ -54,7 +54,7 @@ class FakeKernel implements PodNetPort {
 
   async podSide(spec: PodVethSpec): Promise<PodSideState | null> {
     const l = this.links.get(spec.hostIfname);
-    return l ? { ifindex: 2, mac: '02:00:00:00:00:02', up: true, addresses: l.ipv4 ? [`${l.ipv4}/32`] : [], defaultRoute: true } : null;
+    return l ? { ifindex: 2, mac: '02:00:00:00:00:02', up: true, addresses: l.ipv4 ? [`${l.ipv4}/32`] : [], defaultRoute: true, defaultRoute6: false } : null;
   }
 
   close(): void {}

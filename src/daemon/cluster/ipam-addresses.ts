@@ -1,40 +1,51 @@
-// Pod addresses from cluster IPAM (etcd). A pod inside one of this node's confirmed blocks is
-// covered by the block's advertisement; a borrowed address is advertised as its own /32.
-import { isIPv4 } from 'node:net';
+// Pod addresses from cluster IPAM (etcd): one per family that has a pool. A pod inside one of
+// this node's confirmed blocks is covered by the block's advertisement; a borrowed address is
+// advertised as its own /32 (/128).
+import { isIPv4, isIPv6 } from 'node:net';
 import { DatastoreError } from '../../datastore/errors.js';
 import { Ipam, IpamAddressInUseError, IpamAddressOutsidePoolsError, IpamError, IpamExhaustedError, IpamNoPoolError } from '../../ipam/index.js';
-import { ipv4ToNumber } from '../../lib/prefix.js';
-import type { PodAddressSource } from '../../pods/address-source.js';
+import { cidrContains, parseAddress, parseCidr, type Cidr } from '../../ipam/cidr.js';
+import type { PodAddresses } from '../../kernel/pod-net.js';
+import type { AddressRequest, PodAddressSource } from '../../pods/address-source.js';
 import { PodError } from '../../pods/errors.js';
 
-interface Range {
-  first: number;
-  last: number;
-}
-
 export class IpamAddresses implements PodAddressSource {
-  private blocks: Range[] = [];
+  private blocks: Cidr[] = [];
 
   constructor(private readonly ipam: Ipam) {}
 
   /** This node's confirmed blocks (from the cluster watch). */
   setBlocks(cidrs: readonly string[]): void {
-    this.blocks = cidrs.filter((c) => !c.includes(':')).map((c) => {
-      const [addr, len] = c.split('/') as [string, string];
-      const first = ipv4ToNumber(addr);
-      return { first, last: first + 2 ** (32 - Number(len)) - 1 };
-    });
+    this.blocks = cidrs.map(parseCidr);
   }
 
-  async assign(id: string, requested: string | undefined): Promise<string> {
+  async assign(id: string, req: AddressRequest): Promise<PodAddresses> {
+    if (req.ipv4 !== undefined && !isIPv4(req.ipv4)) throw new PodError('bad-request', `ip "${req.ipv4}" is not an IPv4 address`);
+    if (req.ipv6 !== undefined && !isIPv6(req.ipv6)) throw new PodError('bad-request', `ip "${req.ipv6}" is not an IPv6 address`);
     try {
-      if (requested !== undefined) {
-        if (!isIPv4(requested)) throw new PodError('bad-request', `ip "${requested}" is not an IPv4 address`);
-        return await this.ipam.assign({ handle: id, address: requested });
+      const ipv4 = await this.one(id, 4, req.ipv4);
+      let ipv6: string | null;
+      try {
+        ipv6 = await this.one(id, 6, req.ipv6);
+      } catch (e) {
+        if (ipv4 !== null) await this.ipam.releaseByHandle(id).catch(() => undefined);
+        throw e;
       }
-      return await this.ipam.autoAssign({ handle: id, family: 4 });
+      if (ipv4 === null && ipv6 === null) throw new PodError('pool-exhausted', 'no IPAM pool to allocate from (wren pool add CIDR)');
+      return { ipv4, ipv6 };
     } catch (e) {
       throw toPodError(e);
+    }
+  }
+
+  /** The requested address, or the next free one of a family that has a pool (else null). */
+  private async one(id: string, family: 4 | 6, requested: string | undefined): Promise<string | null> {
+    if (requested !== undefined) return this.ipam.assign({ handle: id, address: requested });
+    try {
+      return await this.ipam.autoAssign({ handle: id, family });
+    } catch (e) {
+      if (e instanceof IpamNoPoolError) return null;
+      throw e;
     }
   }
 
@@ -51,8 +62,8 @@ export class IpamAddresses implements PodAddressSource {
   }
 
   aggregated(address: string): boolean {
-    const n = ipv4ToNumber(address);
-    return this.blocks.some((b) => n >= b.first && n <= b.last);
+    const a = parseAddress(address);
+    return this.blocks.some((b) => cidrContains(b, a.family, a.value));
   }
 }
 
