@@ -129,6 +129,27 @@ describe.skipIf(skipReason !== undefined)('node daemons in cluster mode', () => 
     for (const b of before) expect(after.find((n) => n.address === b.address)?.since).toBe(b.since);
   });
 
+  it('a killed node: its pods stay reachable (routes kept), its lease expires, the others carry on', async () => {
+    const victim = 2;
+    nodes[victim]!.signal('SIGKILL');
+    await nodes[victim]!.daemon.exited;
+    const list = async (): Promise<{ name: string; live: boolean }[]> => JSON.parse((await wrenCli(['node', 'list', '-o', 'json'])).stdout) as { name: string; live: boolean }[];
+    await waitFor(async () => ((await list()).find((n) => n.name === `node${victim}`)?.live === false ? true : undefined), { timeoutMs: 15_000, what: 'the killed node\'s lease to expire' });
+    // other nodes keep their sessions with each other, and reach the killed node's pods
+    for (const i of [0, 1, 3]) {
+      const s = await nodes[i]!.call('status');
+      expect(s.peers.filter((p) => p.address !== hosts[victim]!.ipv4).every((p) => p.state === 'Established')).toBe(true);
+    }
+    const from = pods.find((p) => p.node === 0)!;
+    for (const to of pods.filter((p) => p.node === victim)) {
+      const r = await lab.exec(from.ns, 'ping', ['-c', '1', '-W', '2', to.ip], { allowFailure: true });
+      expect(r.exitCode, `${from.ip} -> ${to.ip} after node${victim} was killed`).toBe(0);
+    }
+    // it comes back and resumes its place
+    await addNode(victim);
+    await nodes[0]!.waitEstablished(hosts[victim]!.ipv4, 15_000);
+  });
+
   it('switches to a route reflector with the mesh off, keeping client-to-reflector sessions', async () => {
     await nodes[0]!.stop();
     await addNode(0, { routeReflectorClusterId: '10.99.99.99', labels: { 'route-reflector': 'true' } });
