@@ -141,6 +141,8 @@ export const configSchema = z
         leaseTtl: z.number().int().min(2).max(3600).default(10),
         /** seconds a node whose lease ended is still peered with (its routes kept meanwhile) */
         deadNodeGrace: z.number().int().min(0).max(86400).default(120),
+        /** seconds before a released pod address is handed out again (oldest freed first) */
+        addressCooldown: z.number().int().min(0).max(86400).default(30),
       })
       .strict()
       .optional(),

@@ -177,6 +177,18 @@ describe.skipIf(skipReason !== undefined)('node daemons in cluster mode', () => 
     expect(failures).toEqual([]);
   });
 
+  it('keeps what the cluster CLI set on a node (reflector role, labels) across a daemon restart', async () => {
+    const set = await wrenCli(['node', 'set', 'node3', '--rr-cluster-id', '10.99.99.99', '--label', 'route-reflector=true', '--label', 'zone=b']);
+    expect(set.exitCode, set.stderr).toBe(0);
+    await nodes[3]!.stop();
+    await addNode(3);
+    await nodes[3]!.waitEstablished(hosts[0]!.ipv4, 15_000);
+    const list = JSON.parse((await wrenCli(['node', 'list', '-o', 'json'])).stdout) as { name: string; routeReflectorClusterId?: string; labels: Record<string, string> }[];
+    const n3 = list.find((n) => n.name === 'node3')!;
+    expect(n3.routeReflectorClusterId).toBe('10.99.99.99');
+    expect(n3.labels).toMatchObject({ 'route-reflector': 'true', zone: 'b' });
+  });
+
   it('carries on without etcd: sessions stay, pod add fails clearly, and works again when etcd is back', async () => {
     await etcd.stop();
     const { path } = await lab.addNamespace('pdown');

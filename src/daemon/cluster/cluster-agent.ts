@@ -86,20 +86,25 @@ export class ClusterAgent {
   private async putNodeRecord(): Promise<NodeRecord> {
     const { store, node, self } = this.o;
     const existing = await store.get(keys.node(node));
-    let labels: Record<string, string> = {};
+    let prior: NodeRecord | undefined;
     if (existing) {
       try {
-        labels = parseNode(existing).labels;
+        prior = parseNode(existing);
       } catch {
         // an unreadable record is replaced
       }
     }
+    // What the cluster CLI set (`wren node set`: labels, reflector role, AS) survives a restart;
+    // the config file wins where it says something.
+    const rrId = self.routeReflectorClusterId ?? prior?.routeReflectorClusterId;
+    const ipv6 = self.ipv6 ?? prior?.ipv6;
     const record: NodeRecordInput = {
       name: node,
       ipv4: self.ipv4,
-      ...(self.ipv6 ? { ipv6: self.ipv6 } : {}),
-      ...(self.routeReflectorClusterId ? { routeReflectorClusterId: self.routeReflectorClusterId } : {}),
-      labels: { ...labels, ...self.labels },
+      ...(ipv6 ? { ipv6 } : {}),
+      ...(prior?.asn !== undefined ? { asn: prior.asn } : {}),
+      ...(rrId ? { routeReflectorClusterId: rrId } : {}),
+      labels: { ...(prior?.labels ?? {}), ...self.labels },
     };
     await store.put(keys.node(node), serializeNode(record));
     return validateNode(record);

@@ -30,6 +30,7 @@ export class ClusterMode {
   /** PEER TYPE of derived peers, by address. */
   readonly peerTypes = new Map<string, ClusterPeerType>();
   private blocks: string[] = [];
+  private readonly cooldownMs: number;
 
   constructor(
     private fileCfg: WrenConfig,
@@ -43,7 +44,8 @@ export class ClusterMode {
       ...(etcd.username ? { username: etcd.username } : {}),
       ...(etcd.password !== undefined ? { password: etcd.password } : {}),
     });
-    this.ipam = new Ipam(this.store, { node: this.node });
+    this.cooldownMs = (fileCfg.cluster?.addressCooldown ?? 30) * 1000;
+    this.ipam = new Ipam(this.store, { node: this.node, cooldownMs: this.cooldownMs });
     this.addresses = new IpamAddresses(this.ipam);
     const c = fileCfg.cluster;
     this.agent = new ClusterAgent({
@@ -110,7 +112,7 @@ export class ClusterMode {
 
   /** IPAM garbage collection every `intervalMs`: leaked addresses of this node, empty blocks of dead nodes. */
   startGc(validHandles: () => Iterable<string>, intervalMs = 60_000): void {
-    const gc = new IpamGc(this.store, { node: this.node, validHandles });
+    const gc = new IpamGc(this.store, { node: this.node, validHandles, cooldownMs: this.cooldownMs });
     const run = (): void => {
       gc.pass().then(
         (r) => {
