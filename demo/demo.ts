@@ -1,6 +1,6 @@
-// `npm run demo` (as root): Wren and a BIRD 2 router in network namespaces on one bridge,
+// `npm run demo:bird` (as root): Wren and a BIRD 2 router in network namespaces on one bridge,
 // eBGP in both address families. Prints `wren status`, `wren routes` and BIRD's view, then
-// removes everything. The cluster lab (issue 5) grows out of this.
+// removes everything. `npm run demo` is the cluster lab (demo/lab.ts).
 import { Lab, ensurePackages, routesFor, startBird, waitFor } from '../test/harness/index.js';
 import { startWren } from '../test/harness/wren.js';
 

@@ -6,6 +6,7 @@ import { renderNeighbor, renderRouteDetail, renderRoutes, renderStatus } from '.
 import { VERSION } from '../version.js';
 import { registerPodCommands } from './pod-commands.js';
 import { registerClusterCommands } from './cluster-commands.js';
+import { registerLabCommands } from './lab-commands.js';
 
 const outputOption = (): Option => new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table');
 
@@ -96,6 +97,7 @@ export function buildCli(): Command {
 
   registerPodCommands(program, controlPath, print, outputOption);
   registerClusterCommands(program);
+  registerLabCommands(program);
 
   return program;
 }
