@@ -8,7 +8,6 @@
 // misspelled `nodeSelector` silently dropped would turn a rack-local peer into a global one.
 // Errors name each bad field (ClusterRecordError).
 
-import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import type { KeyValue } from '../datastore/port.js';
 import { parseKey } from '../datastore/keys.js';
@@ -16,10 +15,7 @@ import { BLOCK_SIZE_RANGE, DEFAULT_BLOCK_SIZE } from '../ipam/block.js';
 import { ClusterRecordError, type ClusterRecordKind } from './errors.js';
 import { formatSelector, InvalidSelectorError, parseSelector } from './selector.js';
 
-const asn = z.number().int().min(1).max(4294967295);
-const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address' });
-const ipv6 = z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address' });
-const ipAddress = z.string().refine((s) => isIPv4(s) || isIPv6(s), { message: 'must be an IPv4 or IPv6 address' });
+import { asn, holdTime, ipAddress, ipv4, ipv6, labels } from '../config/fields.js';
 
 /** Node and peer names: one key segment, DNS-subdomain-like (what Kubernetes allows). */
 export const NAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
@@ -28,19 +24,6 @@ const name = z
   .min(1, 'must not be empty')
   .max(253, 'at most 253 characters')
   .regex(NAME_PATTERN, 'letters, digits, ".", "_" and "-" only, starting and ending with a letter or digit');
-
-const LABEL_KEY = /^([A-Za-z0-9][A-Za-z0-9.-]*\/)?[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
-const labelValue = z
-  .string()
-  .max(63)
-  .regex(/^([A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)?$/, 'label values are letters, digits, ".", "_" and "-"');
-
-const holdTime = z
-  .number()
-  .int()
-  .min(0)
-  .max(65535)
-  .refine((h) => h === 0 || h >= 3, { message: 'must be 0 or at least 3 (RFC 4271 §4.2)' });
 
 const blockSize = (family: 4 | 6): z.ZodNumber => {
   const [min, max] = BLOCK_SIZE_RANGE[family];
@@ -97,16 +80,7 @@ const nodeSchema = z
     asn: asn.optional(),
     /** Present on route reflectors: the RFC 4456 CLUSTER_ID (dotted IPv4 form). */
     routeReflectorClusterId: ipv4.optional(),
-    labels: z
-      .record(z.string(), labelValue)
-      .superRefine((labels, ctx) => {
-        for (const k of Object.keys(labels)) {
-          if (k.length > 316 || !LABEL_KEY.test(k)) {
-            ctx.addIssue({ code: 'custom', path: [k], message: 'label keys are [prefix/]name of letters, digits, ".", "_" and "-"' });
-          }
-        }
-      })
-      .default({}),
+    labels: labels.default({}),
   })
   .strict();
 

@@ -5,9 +5,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { parsePrefix, InvalidPrefixError } from '../lib/prefix.js';
 import { maxPrefixesSchema, policiesSchema, policyName } from '../policy/schema.js';
 
-const asn = z.number().int().min(1).max(4294967295);
-const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'must be an IPv4 address' });
-const ipAddress = z.string().refine((s) => isIPv4(s) || isIPv6(s), { message: 'must be an IPv4 or IPv6 address' });
+import { asn, holdTime, ipAddress, ipv4, labels } from './fields.js';
 const family = z.enum(['ipv4-unicast', 'ipv6-unicast']);
 
 const prefix = z.string().superRefine((s, ctx) => {
@@ -17,13 +15,6 @@ const prefix = z.string().superRefine((s, ctx) => {
     ctx.addIssue({ code: 'custom', message: e instanceof InvalidPrefixError ? e.why : String(e) });
   }
 });
-
-const holdTime = z
-  .number()
-  .int()
-  .min(0)
-  .max(65535)
-  .refine((h) => h === 0 || h >= 3, { message: 'must be 0 or at least 3 (RFC 4271 §4.2)' });
 
 export const peerSchema = z
   .object({
@@ -134,7 +125,7 @@ export const configSchema = z
         /** the node's name in the cluster (default: the host name) */
         nodeName: z.string().min(1).max(253).regex(/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/, 'letters, digits, ".", "_" and "-"').optional(),
         /** labels for peer selectors; merged over labels already on the node record */
-        labels: z.record(z.string(), z.string()).default({}),
+        labels: labels.default({}),
         /** makes this node a route reflector with this RFC 4456 cluster ID */
         routeReflectorClusterId: ipv4.optional(),
         /** seconds the liveness lease lasts without a keep-alive */
