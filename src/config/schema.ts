@@ -124,6 +124,8 @@ export const configSchema = z
       .object({
         /** the node's name in the cluster (default: the host name) */
         nodeName: z.string().min(1).max(253).regex(/^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/, 'letters, digits, ".", "_" and "-"').optional(),
+        /** this node's IPv6 address: IPv6 pod routes are carried over the IPv4 sessions with it as next hop */
+        ipv6: z.string().refine((s) => isIPv6(s), { message: 'must be an IPv6 address' }).optional(),
         /** labels for peer selectors; merged over labels already on the node record */
         labels: labels.default({}),
         /** makes this node a route reflector with this RFC 4456 cluster ID */

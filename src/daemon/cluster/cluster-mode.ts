@@ -53,6 +53,7 @@ export class ClusterMode {
       node: this.node,
       self: {
         ipv4: fileCfg.routerId,
+        ...(c?.ipv6 ? { ipv6: c.ipv6 } : {}),
         labels: c?.labels ?? {},
         ...(c?.routeReflectorClusterId ? { routeReflectorClusterId: c.routeReflectorClusterId } : {}),
       },
