@@ -1,68 +1,14 @@
-// PodNetPort over rtnetlink (the `netlink` package's typed sockets). Pod-side work uses a
-// socket opened inside the pod's namespace (netns.ts); host-side work uses the daemon's own.
-// Sysctls are files under /proc/sys (no `sysctl` binary).
+// PodNetPort over rtnetlink: the `netlink` package's request/acknowledge socket (its netlink
+// layer: sequence numbers, ACKs, errors, multi-part dumps) with our own message encoding
+// (rtnl-pod-codec.ts). Pod-side work uses a socket opened inside the pod's namespace
+// (netns.ts); host-side work uses the daemon's own. Sysctls are files under /proc/sys.
 import { closeSync, openSync, writeFileSync } from 'node:fs';
-import { createRtNetlink, type RtNetlinkSocket } from 'netlink';
+import { createNetlink, type NetlinkSocket } from 'netlink/dist/netlink.js';
 import { inNetns, NetnsError } from './netns.js';
-import { bytesToIpv6, ipv6ToBytes } from '../lib/prefix.js';
-import { POD_GATEWAY_V4, POD_GATEWAY_V6, PodStepError, type PodAddresses, type HostSysctls, type PodLinkInfo, type PodNetPort, type PodSideState, type PodStep, type PodVethSpec } from './pod-net.js';
+import { POD_GATEWAY_V4, POD_GATEWAY_V6, PodStepError, type HostSysctls, type PodAddresses, type PodLinkInfo, type PodNetPort, type PodSideState, type PodStep, type PodVethSpec } from './pod-net.js';
+import * as c from './rtnl-pod-codec.js';
 
-const AF_INET = 2;
-const AF_INET6 = 10;
-const NLM_F_REPLACE = 0x100;
-const NLM_F_EXCL = 0x200;
-const NLM_F_CREATE = 0x400;
-const IFLA_IFNAME = 3;
-const IFLA_INFO_KIND = 1;
-const IFLA_INFO_DATA = 2;
-const VETH_INFO_PEER = 1;
-const IFLA_NET_NS_FD = 28;
-const IFINFOMSG_LEN = 16;
-const RT_TABLE_MAIN = 254;
-const RTPROT_STATIC = 4;
-
-/** One netlink attribute: 4-byte header, payload, padding to 4. */
-function nlattr(type: number, payload: Buffer): Buffer {
-  const len = 4 + payload.length;
-  const out = Buffer.alloc((len + 3) & ~3);
-  out.writeUInt16LE(len, 0);
-  out.writeUInt16LE(type, 2);
-  payload.copy(out, 4);
-  return out;
-}
-
-function cstring(s: string): Buffer {
-  return Buffer.from(`${s}\0`, 'utf8');
-}
-
-function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(n, 0);
-  return b;
-}
-
-/** IFLA_LINKINFO payload: kind veth, peer named `peer` created in the namespace `nsFd`. */
-function vethLinkInfo(peer: string, nsFd: number): Buffer {
-  const peerMsg = Buffer.concat([Buffer.alloc(IFINFOMSG_LEN), nlattr(IFLA_IFNAME, cstring(peer)), nlattr(IFLA_NET_NS_FD, u32(nsFd))]);
-  return Buffer.concat([nlattr(IFLA_INFO_KIND, cstring('veth')), nlattr(IFLA_INFO_DATA, nlattr(VETH_INFO_PEER, peerMsg))]);
-}
-
-function ipv4Bytes(addr: string): Buffer {
-  return Buffer.from(addr.split('.').map(Number));
-}
-
-/** 4 or 16 address bytes as text. */
-function addressText(b: Buffer): string {
-  return b.length === 4 ? [...b].join('.') : bytesToIpv6(b);
-}
-
-function macText(b: Buffer | undefined): string {
-  return b ? [...b].map((x) => x.toString(16).padStart(2, '0')).join(':') : '';
-}
-
-function macBytes(mac: string): Buffer {
-  return Buffer.from(mac.split(':').map((h) => parseInt(h, 16)));
-}
+const NETLINK_ROUTE = 0;
 
 /** "Request rejected: EEXIST" (the package's wording) → "EEXIST". */
 function errnoOf(e: unknown): string {
@@ -78,18 +24,35 @@ function fail(step: PodStep, what: string, e: unknown): never {
   throw new PodStepError(step, errnoOf(e), what);
 }
 
-function openSocket(): RtNetlinkSocket {
-  const s = createRtNetlink();
+function openSocket(): NetlinkSocket {
+  const s = createNetlink(NETLINK_ROUTE);
   // An unhandled 'error' from the native socket aborts the process (see netlink-adapter.ts).
+  s.on('error', () => undefined);
   s.socket.on('error', () => undefined);
   return s;
 }
 
-async function linkByName(s: RtNetlinkSocket, name: string): Promise<PodLinkInfo | null> {
+/** One request, acknowledged; the reply messages' bodies. */
+async function ask(s: NetlinkSocket, type: number, body: Buffer, flags = 0): Promise<Buffer[]> {
+  const [msgs] = await s.request(type, body, { flags });
+  return msgs.filter((m) => m.type !== 2 && m.type !== 3).map((m) => m.data);
+}
+
+/** Runs a step's request, turning a refusal into a PodStepError naming the step. */
+async function step(step: PodStep, what: string, run: () => Promise<unknown>): Promise<void> {
   try {
-    const [m] = await s.getLink({}, { ifname: name });
-    if (!m) return null;
-    return { ifindex: m.data.index ?? 0, mac: macText(m.attrs.address), up: m.data.flags?.up === true };
+    await run();
+  } catch (e) {
+    fail(step, what, e);
+  }
+}
+
+async function linkByName(s: NetlinkSocket, name: string): Promise<PodLinkInfo | null> {
+  try {
+    const [body] = await ask(s, c.RTM_GETLINK, c.getLinkByName(name));
+    if (!body) return null;
+    const l = c.parseLink(body);
+    return { ifindex: l.index, mac: l.mac, up: l.up };
   } catch (e) {
     if (errnoOf(e) === 'ENODEV') return null;
     throw e;
@@ -107,7 +70,7 @@ export class NetlinkPodNet implements PodNetPort {
       throw new PodStepError('netns', 'netns-missing', `network namespace ${spec.netns} cannot be opened (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
     }
     try {
-      await this.host.newLink({}, { ifname: spec.hostIfname, linkinfo: vethLinkInfo(spec.ifname, nsFd) }, { flags: NLM_F_CREATE | NLM_F_EXCL });
+      await ask(this.host, c.RTM_NEWLINK, c.newVeth(spec.hostIfname, spec.ifname, nsFd), c.NLM_F_CREATE | c.NLM_F_EXCL);
       const link = await linkByName(this.host, spec.hostIfname);
       if (!link) throw new PodStepError('veth', 'ENODEV', `${spec.hostIfname} vanished right after it was created`);
       return link;
@@ -119,55 +82,38 @@ export class NetlinkPodNet implements PodNetPort {
   }
 
   async configurePodSide(spec: PodVethSpec, addrs: PodAddresses, hostMac: string): Promise<PodLinkInfo> {
-    let s: RtNetlinkSocket;
+    let s: NetlinkSocket;
     try {
       s = inNetns(spec.netns, openSocket);
     } catch (e) {
       fail('netns', `cannot enter ${spec.netns}`, e);
     }
+    const CREATE = c.NLM_F_CREATE | c.NLM_F_EXCL;
+    const REPLACE = c.NLM_F_CREATE | c.NLM_F_REPLACE;
     try {
       const link = await linkByName(s, spec.ifname);
       if (!link) throw new PodStepError('pod-side', 'ENODEV', `${spec.ifname} is missing in ${spec.netns}`);
-      const index = link.ifindex;
-      await s.setLink({ index, flags: { up: true }, change: { up: true } }).catch((e: unknown) => fail('pod-side', `cannot set ${spec.ifname} up`, e));
-      if (addrs.ipv4 !== null) await this.podSide4(s, index, spec, addrs.ipv4, hostMac);
-      if (addrs.ipv6 !== null) await this.podSide6(s, index, spec, addrs.ipv6, hostMac);
+      const i = link.ifindex;
+      await step('pod-side', `cannot set ${spec.ifname} up`, () => ask(s, c.RTM_SETLINK, c.linkUp(i)));
+      if (addrs.ipv4 !== null) {
+        const ip = addrs.ipv4;
+        await step('pod-side', `cannot add ${ip}/32 to ${spec.ifname}`, () => ask(s, c.RTM_NEWADDR, c.newAddress(i, ip, 32), CREATE));
+        // The gateway is answered by a permanent entry with the host veth's MAC, so the pod
+        // does not depend on proxy ARP (which answers only when the host routes 169.254.1.1).
+        await step('pod-side', `cannot add neighbour ${POD_GATEWAY_V4} lladdr ${hostMac}`, () => ask(s, c.RTM_NEWNEIGH, c.newNeighbour(i, POD_GATEWAY_V4, hostMac), REPLACE));
+        await step('pod-side', `cannot add route ${POD_GATEWAY_V4} dev ${spec.ifname}`, () => ask(s, c.RTM_NEWROUTE, c.newRoute(c.AF_INET, POD_GATEWAY_V4, 32, i, null), CREATE));
+        await step('pod-side', `cannot add default route via ${POD_GATEWAY_V4}`, () => ask(s, c.RTM_NEWROUTE, c.newRoute(c.AF_INET, null, 0, i, POD_GATEWAY_V4), CREATE));
+      }
+      if (addrs.ipv6 !== null) {
+        const ip = addrs.ipv6;
+        await step('pod-side', `cannot add ${ip}/128 to ${spec.ifname}`, () => ask(s, c.RTM_NEWADDR, c.newAddress(i, ip, 128), CREATE));
+        await step('pod-side', `cannot add neighbour ${POD_GATEWAY_V6} lladdr ${hostMac}`, () => ask(s, c.RTM_NEWNEIGH, c.newNeighbour(i, POD_GATEWAY_V6, hostMac), REPLACE));
+        await step('pod-side', `cannot add default route via ${POD_GATEWAY_V6}`, () => ask(s, c.RTM_NEWROUTE, c.newRoute(c.AF_INET6, null, 0, i, POD_GATEWAY_V6), CREATE));
+      }
       return { ...link, up: true };
     } finally {
-      s.socket.close();
+      s.close();
     }
-  }
-
-  private async podSide4(s: RtNetlinkSocket, index: number, spec: PodVethSpec, ipv4: string, hostMac: string): Promise<void> {
-    {
-      await s
-        .newAddress({ family: AF_INET, prefixlen: 32, index }, { local: ipv4Bytes(ipv4), address: ipv4Bytes(ipv4) }, { flags: NLM_F_CREATE | NLM_F_EXCL })
-        .catch((e: unknown) => fail('pod-side', `cannot add ${ipv4}/32 to ${spec.ifname}`, e));
-      const base = { family: AF_INET, table: RT_TABLE_MAIN, protocol: RTPROT_STATIC, type: 1 } as const;
-      await s
-        .newRoute({ ...base, dstLen: 32, scope: 253 }, { dst: ipv4Bytes(POD_GATEWAY_V4), oif: index }, { flags: NLM_F_CREATE | NLM_F_EXCL })
-        .catch((e: unknown) => fail('pod-side', `cannot add route ${POD_GATEWAY_V4} dev ${spec.ifname}`, e));
-      await s
-        .newRoute({ ...base, dstLen: 0, scope: 0 }, { gateway: ipv4Bytes(POD_GATEWAY_V4), oif: index }, { flags: NLM_F_CREATE | NLM_F_EXCL })
-        .catch((e: unknown) => fail('pod-side', `cannot add default route via ${POD_GATEWAY_V4}`, e));
-      await s
-        .newNeighbor({ family: AF_INET, ifindex: index, state: { permanent: true } }, { dst: ipv4Bytes(POD_GATEWAY_V4), lladdr: macBytes(hostMac) }, { flags: NLM_F_CREATE | NLM_F_REPLACE })
-        .catch((e: unknown) => fail('pod-side', `cannot add neighbour ${POD_GATEWAY_V4} lladdr ${hostMac}`, e));
-    }
-  }
-
-  /** The /128 (no duplicate address detection: the address is ours alone) and ::/0 via fe80::1. */
-  private async podSide6(s: RtNetlinkSocket, index: number, spec: PodVethSpec, ipv6: string, hostMac: string): Promise<void> {
-    const gw = ipv6ToBytes(POD_GATEWAY_V6);
-    await s
-      .newAddress({ family: AF_INET6, prefixlen: 128, index, flags: { nodad: true } }, { local: ipv6ToBytes(ipv6), address: ipv6ToBytes(ipv6), flags: { nodad: true } }, { flags: NLM_F_CREATE | NLM_F_EXCL })
-      .catch((e: unknown) => fail('pod-side', `cannot add ${ipv6}/128 to ${spec.ifname}`, e));
-    await s
-      .newNeighbor({ family: AF_INET6, ifindex: index, state: { permanent: true } }, { dst: gw, lladdr: macBytes(hostMac) }, { flags: NLM_F_CREATE | NLM_F_REPLACE })
-      .catch((e: unknown) => fail('pod-side', `cannot add neighbour ${POD_GATEWAY_V6} lladdr ${hostMac}`, e));
-    await s
-      .newRoute({ family: AF_INET6, table: RT_TABLE_MAIN, protocol: RTPROT_STATIC, type: 1, dstLen: 0, scope: 0 }, { gateway: gw, oif: index }, { flags: NLM_F_CREATE | NLM_F_EXCL })
-      .catch((e: unknown) => fail('pod-side', `cannot add default route via ${POD_GATEWAY_V6}`, e));
   }
 
   async configureHostSide(hostIfname: string, ifindex: number, addrs: PodAddresses, podMac: string, sysctls: HostSysctls): Promise<void> {
@@ -185,22 +131,14 @@ export class NetlinkPodNet implements PodNetPort {
     } catch (e) {
       fail('host-side', `cannot write sysctls under ${conf}`, e);
     }
+    const REPLACE = c.NLM_F_CREATE | c.NLM_F_REPLACE;
     if (addrs.ipv6 !== null) {
-      const gw = ipv6ToBytes(POD_GATEWAY_V6);
-      await this.host
-        .newAddress({ family: AF_INET6, prefixlen: 64, index: ifindex, flags: { nodad: true }, scope: 253 }, { local: gw, address: gw, flags: { nodad: true } }, { flags: NLM_F_CREATE | NLM_F_REPLACE })
-        .catch((e: unknown) => fail('host-side', `cannot add ${POD_GATEWAY_V6}/64 to ${hostIfname}`, e));
+      await step('host-side', `cannot add ${POD_GATEWAY_V6}/64 to ${hostIfname}`, () => ask(this.host, c.RTM_NEWADDR, c.newAddress(ifindex, POD_GATEWAY_V6, 64, c.RT_SCOPE_LINK), REPLACE));
     }
-    await this.host.setLink({ index: ifindex, flags: { up: true }, change: { up: true } }).catch((e: unknown) => fail('host-side', `cannot set ${hostIfname} up`, e));
-    if (addrs.ipv4 !== null) {
-      await this.host
-        .newNeighbor({ family: AF_INET, ifindex, state: { permanent: true } }, { dst: ipv4Bytes(addrs.ipv4), lladdr: macBytes(podMac) }, { flags: NLM_F_CREATE | NLM_F_REPLACE })
-        .catch((e: unknown) => fail('host-side', `cannot add neighbour ${addrs.ipv4 ?? ''} lladdr ${podMac} dev ${hostIfname}`, e));
-    }
-    if (addrs.ipv6 !== null) {
-      await this.host
-        .newNeighbor({ family: AF_INET6, ifindex, state: { permanent: true } }, { dst: ipv6ToBytes(addrs.ipv6), lladdr: macBytes(podMac) }, { flags: NLM_F_CREATE | NLM_F_REPLACE })
-        .catch((e: unknown) => fail('host-side', `cannot add neighbour ${addrs.ipv6 ?? ''} lladdr ${podMac} dev ${hostIfname}`, e));
+    await step('host-side', `cannot set ${hostIfname} up`, () => ask(this.host, c.RTM_SETLINK, c.linkUp(ifindex)));
+    for (const ip of [addrs.ipv4, addrs.ipv6]) {
+      if (ip === null) continue;
+      await step('host-side', `cannot add neighbour ${ip} lladdr ${podMac} dev ${hostIfname}`, () => ask(this.host, c.RTM_NEWNEIGH, c.newNeighbour(ifindex, ip, podMac), REPLACE));
     }
   }
 
@@ -208,7 +146,7 @@ export class NetlinkPodNet implements PodNetPort {
     try {
       const link = await linkByName(this.host, hostIfname);
       if (!link) return false;
-      await this.host.delLink({ index: link.ifindex });
+      await ask(this.host, c.RTM_DELLINK, c.linkIndex(link.ifindex));
       return true;
     } catch (e) {
       if (errnoOf(e) === 'ENODEV') return false;
@@ -221,7 +159,7 @@ export class NetlinkPodNet implements PodNetPort {
   }
 
   async podSide(spec: PodVethSpec): Promise<PodSideState | null> {
-    let s: RtNetlinkSocket;
+    let s: NetlinkSocket;
     try {
       s = inNetns(spec.netns, openSocket);
     } catch {
@@ -230,21 +168,20 @@ export class NetlinkPodNet implements PodNetPort {
     try {
       const link = await linkByName(s, spec.ifname);
       if (!link) return null;
-      const addrs = [...(await s.getAddresses({ family: AF_INET })), ...(await s.getAddresses({ family: AF_INET6 }))];
-      const addresses = addrs
-        .filter((a) => a.data.index === link.ifindex && (a.attrs.local ?? a.attrs.address))
-        .map((a) => `${addressText(a.attrs.local ?? a.attrs.address!)}/${a.data.prefixlen ?? 0}`)
-        .filter((a) => !a.startsWith('fe80:'));
-      const routes = [...(await s.getRoutes({ family: AF_INET })), ...(await s.getRoutes({ family: AF_INET6 }))];
-      const defaultVia = (gw: string): boolean =>
-        routes.some((r) => r.data.dstLen === 0 && r.attrs.oif === link.ifindex && r.attrs.gateway !== undefined && addressText(r.attrs.gateway) === gw);
+      const addrBodies = [...(await ask(s, c.RTM_GETADDR, c.dumpFamily(c.AF_INET, 'addr'), c.NLM_F_DUMP)), ...(await ask(s, c.RTM_GETADDR, c.dumpFamily(c.AF_INET6, 'addr'), c.NLM_F_DUMP))];
+      const addresses = addrBodies
+        .map(c.parseAddr)
+        .filter((a): a is c.AddrReply => a !== null && a.index === link.ifindex && !a.address.startsWith('fe80:'))
+        .map((a) => `${a.address}/${a.prefixlen}`);
+      const routes = [...(await ask(s, c.RTM_GETROUTE, c.dumpFamily(c.AF_INET, 'route'), c.NLM_F_DUMP)), ...(await ask(s, c.RTM_GETROUTE, c.dumpFamily(c.AF_INET6, 'route'), c.NLM_F_DUMP))].map(c.parseRoute);
+      const defaultVia = (gw: string): boolean => routes.some((r) => r.dstLen === 0 && r.oif === link.ifindex && r.gateway === gw);
       return { ...link, addresses, defaultRoute: defaultVia(POD_GATEWAY_V4), defaultRoute6: defaultVia(POD_GATEWAY_V6) };
     } finally {
-      s.socket.close();
+      s.close();
     }
   }
 
   close(): void {
-    this.host.socket.close();
+    this.host.close();
   }
 }
