@@ -9,4 +9,5 @@ const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20'
 await Promise.all([
   build({ ...common, entryPoints: ['dist/src/cni/main.js'], outfile: 'dist/bundle/wren-cni.js' }),
   build({ ...common, entryPoints: ['dist/src/cli/main.js'], outdir: 'dist/bundle/cli', splitting: true }),
+  build({ ...common, entryPoints: ['dist/src/daemon/main.js'], outdir: 'dist/bundle/daemon', splitting: true }),
 ]);

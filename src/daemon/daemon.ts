@@ -8,11 +8,20 @@ import { RouteQueryError } from '../speaker/route-view.js';
 import { ControlServer, ApiRequestError } from '../api/server.js';
 import { numberToIpv4 } from '../lib/prefix.js';
 import { createLogger } from './logger.js';
-import { MetricsServer, SpeakerMetrics } from './metrics.js';
+import { SpeakerMetrics } from './metrics.js';
+import type { MetricsServer } from './metrics-prom.js';
 import { VERSION } from '../version.js';
 import { createPodManager, podCall } from './pods.js';
 import { ClusterMode } from './cluster/cluster-mode.js';
 import type { PeerStatus } from '../api/types.js';
+
+/** Loads the Prometheus backend (only when metrics are configured) and listens. */
+async function startMetricsServer(metrics: SpeakerMetrics, listen: string): Promise<MetricsServer> {
+  const { MetricsServer } = await import('./metrics-prom.js');
+  const server = new MetricsServer(await metrics.prometheus());
+  await server.listen(listen);
+  return server;
+}
 
 /** In cluster mode PEER TYPE says where the peer came from, as `calicoctl node status` does. */
 function withClusterType<T extends PeerStatus>(s: T, cluster: ClusterMode | null): T {
@@ -101,8 +110,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       },
     });
     if (cfg.metrics) {
-      metricsServer = new MetricsServer(metrics);
-      await metricsServer.listen(cfg.metrics.listen);
+      metricsServer = await startMetricsServer(metrics, cfg.metrics.listen);
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -134,8 +142,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
         const d = await speaker.reconfigure(cluster ? cluster.effective(next) : next);
         if (metricsServer && d.metricsChanged) await metricsServer.close();
         if (d.metricsChanged && next.metrics) {
-          metricsServer = new MetricsServer(metrics);
-          await metricsServer.listen(next.metrics.listen).catch((e: Error) => logger.error({ event: 'metrics.listen-failed', err: e.message }, 'metrics listener failed'));
+          metricsServer = await startMetricsServer(metrics, next.metrics.listen).catch((e: Error) => {
+            logger.error({ event: 'metrics.listen-failed', err: e.message }, 'metrics listener failed');
+            return null;
+          });
         }
         logger.info({ event: 'config.reloaded', added: d.added.length, removed: d.removed.length, changed: d.changed.length, unchanged: d.unchanged.length, originateChanged: d.originateChanged }, 'configuration reloaded');
       } catch (e) {
