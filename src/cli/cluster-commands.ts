@@ -1,5 +1,5 @@
 // The etcd-side commands (like calicoctl): `wren cluster`, `node`, `peer`, `pool` and `ipam`.
-// Only commander is loaded here; each action imports its implementation (and with it etcd3)
+// Only commander is loaded here; each action imports its implementation (and the etcd client)
 // when it runs, so `wren status` and friends start as fast as before.
 //
 // Every leaf command takes `--etcd URL[,URL…]` (default $WREN_ETCD_ENDPOINTS or

@@ -11,9 +11,9 @@ import {
   DatastoreError,
   DatastoreFailedError,
   DatastoreUnavailableError,
-  EtcdDatastore,
+  EtcdHttpDatastore,
   type Datastore,
-  type EtcdDatastoreInit,
+  type EtcdHttpDatastoreInit as EtcdDatastoreInit,
 } from '../datastore/index.js';
 import { InvalidKeyError, keys } from '../datastore/keys.js';
 import { ClusterError, ClusterRecordError, InvalidSelectorError, parseClusterConfig, type ClusterConfig } from '../cluster/index.js';
@@ -82,9 +82,9 @@ export function etcdInit(flag: string | undefined, env: NodeJS.ProcessEnv = proc
 
 /** Runs a command against etcd: connects, runs, closes, and maps errors to exit codes. */
 export async function withEtcd(opts: EtcdOptions, fn: (store: Datastore) => Promise<void>): Promise<void> {
-  let store: EtcdDatastore | undefined;
+  let store: EtcdHttpDatastore | undefined;
   try {
-    store = new EtcdDatastore(etcdInit(opts.etcd));
+    store = new EtcdHttpDatastore(etcdInit(opts.etcd));
     await fn(store);
   } catch (e) {
     const [code, message] = describeError(e);

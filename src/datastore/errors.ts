@@ -1,6 +1,6 @@
 // Datastore failures, one class per condition, each with a stable `code` that logs, metrics and
 // the CLI can rely on. Adapters translate their client's errors into these; callers never match
-// on messages or on etcd3/gRPC error classes.
+// on messages or on HTTP/gRPC details.
 
 export type DatastoreErrorCode =
   | 'datastore-unavailable'

@@ -4,5 +4,5 @@ export * from './errors.js';
 export * from './port.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export { MemoryDatastore, type MemoryDatastoreInit } from './memory.js';
-export { EtcdDatastore, type EtcdDatastoreInit } from './etcd.js';
+export { EtcdHttpDatastore, type EtcdHttpDatastoreInit, type EtcdHttpTuning } from './etcd-http.js';
 export { resyncingWatch, type ResyncingWatch, type ResyncingWatchInit, type ResyncOrigin } from './watch-resync.js';

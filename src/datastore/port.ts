@@ -2,7 +2,7 @@
 // key-value store, shaped after etcd v3's data model (one global revision counter; every key
 // carries createRevision, modRevision and version; multi-key transactions guarded by compares;
 // watches that replay history from a revision; leases that delete their keys when they end).
-// Two adapters implement it: `EtcdDatastore` (production) and `MemoryDatastore` (tests).
+// Two adapters implement it: `EtcdHttpDatastore` (production, etcd's v3 JSON gateway) and `MemoryDatastore` (tests).
 //
 // Values are UTF-8 strings, JSON by convention (the key schema decides the shape). Strings keep
 // every caller free of Buffer juggling, and nothing Wren stores is binary. Keys are strings too;

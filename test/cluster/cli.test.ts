@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EtcdServer, ensurePackages, freePort, run } from '../harness/index.js';
-import { EtcdDatastore } from '../../src/datastore/index.js';
+import { EtcdHttpDatastore } from '../../src/datastore/index.js';
 import { keys, prefixes } from '../../src/datastore/keys.js';
 import { Ipam } from '../../src/ipam/index.js';
 import { parseClusterConfig, parsePeer, serializeNode } from '../../src/cluster/index.js';
@@ -27,7 +27,7 @@ interface CliResult {
 
 describe.skipIf(skip !== undefined)('wren cluster commands against a real etcd', () => {
   let etcd: EtcdServer;
-  let store: EtcdDatastore;
+  let store: EtcdHttpDatastore;
 
   async function wren(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
     const started = Date.now();
@@ -60,7 +60,7 @@ describe.skipIf(skip !== undefined)('wren cluster commands against a real etcd',
   beforeAll(async () => {
     expect(() => readFileSync(MAIN), 'run "npm run build" first').not.toThrow();
     etcd = await EtcdServer.launch();
-    store = new EtcdDatastore({ endpoints: [etcd.endpoint], dialTimeoutMs: 1_000 });
+    store = new EtcdHttpDatastore({ endpoints: [etcd.endpoint], dialTimeoutMs: 1_000 });
   });
 
   afterAll(async () => {
@@ -257,7 +257,7 @@ describe.skipIf(skip !== undefined)('wren cluster commands against a real etcd',
     expect(r.stderr).toMatch(/WREN_ETCD_ENDPOINTS: no etcd endpoint given/);
   });
 
-  it('the command definitions load without etcd3 (lazy imports keep `wren status` start-up fast)', () => {
+  it('the command definitions load without the etcd client (lazy imports keep `wren status` start-up fast)', () => {
     const built = readFileSync(join(ROOT_DIR, 'dist/src/cli/cluster-commands.js'), 'utf8');
     const staticImports = [...built.matchAll(/^import .* from ['"]([^'"]+)['"];?$/gm)].map((m) => m[1]);
     expect(staticImports).toEqual(['commander']);

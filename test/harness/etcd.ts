@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EtcdDatastore } from '../../src/datastore/index.js';
+import { EtcdHttpDatastore } from '../../src/datastore/index.js';
 import { spawnDaemon, type Daemon } from './exec.js';
 import { waitFor } from './wait.js';
 
@@ -62,7 +62,7 @@ export class EtcdServer {
       ],
       { logFile: join(this.dataDir, 'etcd.log'), name: 'etcd' },
     );
-    const probe = new EtcdDatastore({ endpoints: [this.endpoint], dialTimeoutMs: 200, requestTimeoutMs: 500 });
+    const probe = new EtcdHttpDatastore({ endpoints: [this.endpoint], dialTimeoutMs: 200, requestTimeoutMs: 500 });
     try {
       await waitFor(
         async () => {

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePackages } from '../harness/index.js';
-import { EtcdDatastore } from '../../src/datastore/index.js';
+import { EtcdHttpDatastore } from '../../src/datastore/index.js';
 import { Ipam } from '../../src/ipam/index.js';
 import { EtcdServer } from '../harness/index.js';
 
@@ -41,11 +41,11 @@ function runWorker(args: string[]): Promise<WorkerResult> {
 
 describe.skipIf(skip !== undefined)('Ipam against a real etcd, concurrently', () => {
   let etcd: EtcdServer;
-  let admin: EtcdDatastore;
+  let admin: EtcdHttpDatastore;
 
   beforeAll(async () => {
     etcd = await EtcdServer.launch();
-    admin = new EtcdDatastore({ endpoints: [etcd.endpoint], dialTimeoutMs: 1_000 });
+    admin = new EtcdHttpDatastore({ endpoints: [etcd.endpoint], dialTimeoutMs: 1_000 });
   });
 
   afterAll(async () => {

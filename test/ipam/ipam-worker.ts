@@ -3,7 +3,7 @@
 // Usage: WREN_IPAM_WORKER='["<endpoint>","<node>","<id>","<allocations>","<seed>"]' vite-node test/ipam/ipam-worker.ts
 // (arguments in the environment: vite-node's own option parser would take argv.)
 
-import { EtcdDatastore } from '../../src/datastore/index.js';
+import { EtcdHttpDatastore } from '../../src/datastore/index.js';
 import { Ipam } from '../../src/ipam/index.js';
 
 const [endpoint, node, id, countText, seedText] = JSON.parse(process.env.WREN_IPAM_WORKER ?? '[]') as Array<string | undefined>;
@@ -21,7 +21,7 @@ function random(): number {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }
 
-const store = new EtcdDatastore({ endpoints: [endpoint], dialTimeoutMs: 2_000 });
+const store = new EtcdHttpDatastore({ endpoints: [endpoint], dialTimeoutMs: 2_000 });
 const ipam = new Ipam(store, { node, maxAttempts: 500 });
 const held = new Map<string, string>();
 let released = 0;

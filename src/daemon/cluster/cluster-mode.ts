@@ -4,7 +4,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { peerSchema, type PeerConfig, type WrenConfig } from '../../config/schema.js';
-import { EtcdDatastore } from '../../datastore/etcd.js';
+import { EtcdHttpDatastore } from '../../datastore/etcd-http.js';
 import { Ipam, IpamGc } from '../../ipam/index.js';
 import { toPeerConfig, type ClusterPeerType, type DerivedPeering } from '../../cluster/derive-peers.js';
 import { ClusterAgent } from './cluster-agent.js';
@@ -25,7 +25,7 @@ export class ClusterMode {
   readonly ipam: Ipam;
   readonly addresses: IpamAddresses;
   readonly agent: ClusterAgent;
-  private readonly store: EtcdDatastore;
+  private readonly store: EtcdHttpDatastore;
   private hooks: ClusterHooks | null = null;
   /** PEER TYPE of derived peers, by address. */
   readonly peerTypes = new Map<string, ClusterPeerType>();
@@ -38,7 +38,7 @@ export class ClusterMode {
   ) {
     const etcd = fileCfg.datastore!.etcd;
     this.node = fileCfg.cluster?.nodeName ?? hostname();
-    this.store = new EtcdDatastore({
+    this.store = new EtcdHttpDatastore({
       endpoints: etcd.endpoints,
       ...(etcd.tls ? { tls: etcd.tls } : {}),
       ...(etcd.username ? { username: etcd.username } : {}),
