@@ -3,7 +3,7 @@
 // goes away nothing is torn down: the last peering stays applied, and everything resumes from
 // the last revision (or a re-list) when it returns.
 import type { Logger } from 'pino';
-import { keys, ROOT } from '../../datastore/keys.js';
+import { keys, prefixes } from '../../datastore/keys.js';
 import type { Datastore, KeepAlive, WatchEvent } from '../../datastore/port.js';
 import { resyncingWatch, type ResyncingWatch } from '../../datastore/watch-resync.js';
 import { parseNode, serializeNode, validateNode, type NodeRecord, type NodeRecordInput } from '../../cluster/records.js';
@@ -25,10 +25,11 @@ export interface ClusterAgentInit {
 /** Changes arriving together (a node joining writes node + liveness) are derived once. */
 const DEBOUNCE_MS = 15;
 const RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
 
 export class ClusterAgent {
   readonly state: ClusterState;
-  private watch: ResyncingWatch | null = null;
+  private watches: ResyncingWatch[] = [];
   private keepAlive: KeepAlive | null = null;
   private timer: NodeJS.Timeout | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
@@ -49,11 +50,16 @@ export class ClusterAgent {
    */
   async start(): Promise<void> {
     const registering = this.writeNodeRecord();
-    this.watch = resyncingWatch(this.o.store, ROOT, (ev) => this.onEvent(ev), {
-      retryMs: RETRY_MS,
-      onError: (err) => this.o.logger.warn({ event: 'cluster.watch-error', code: err.code, err: err.message }, 'cluster watch interrupted; retrying'),
-    });
-    await Promise.all([registering, this.watch.ready]);
+    // Only what peering and this node's blocks depend on: other nodes' IPAM traffic (every
+    // allocation in the cluster) would otherwise reach every daemon.
+    const watched = [keys.config(), prefixes.nodes, prefixes.liveness, prefixes.peers, prefixes.nodeAffinities(this.o.node)];
+    this.watches = watched.map((prefix) =>
+      resyncingWatch(this.o.store, prefix, (ev) => this.onEvent(ev), {
+        retryMs: RETRY_MS + Math.floor(Math.random() * RETRY_MS),
+        onError: (err) => this.o.logger.warn({ event: 'cluster.watch-error', prefix, code: err.code, err: err.message }, 'cluster watch interrupted; retrying'),
+      }),
+    );
+    await Promise.all([registering, ...this.watches.map((w) => w.ready)]);
     this.derive();
   }
 
@@ -62,14 +68,17 @@ export class ClusterAgent {
     return this.retrying('live', () => this.writeLiveness());
   }
 
+  /** Retries with exponential back-off and jitter, so a struggling etcd is not stormed by every node at once. */
   private async retrying(what: string, fn: () => Promise<void>): Promise<void> {
+    let delay = RETRY_MS;
     while (!this.closed) {
       try {
         await fn();
         return;
       } catch (e) {
         this.o.logger.warn({ event: 'cluster.register-failed', step: what, err: e instanceof Error ? e.message : String(e) }, 'cannot register the node; retrying');
-        await new Promise((r) => setTimeout(r, RETRY_MS));
+        await new Promise((r) => setTimeout(r, delay / 2 + Math.random() * delay));
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
       }
     }
   }
@@ -190,7 +199,7 @@ export class ClusterAgent {
     for (const t of [this.timer, this.graceTimer, this.retryTimer]) if (t) clearTimeout(t);
     const lease = this.keepAlive?.lease;
     this.keepAlive?.stop();
-    await this.watch?.close();
+    await Promise.all(this.watches.map((w) => w.close()));
     if (opts.revoke && lease !== undefined) await this.o.store.revokeLease(lease).catch(() => undefined);
   }
 }

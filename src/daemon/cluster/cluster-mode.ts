@@ -11,7 +11,7 @@ import { ClusterAgent } from './cluster-agent.js';
 import { IpamAddresses } from './ipam-addresses.js';
 
 /** Cluster peers come and go with the nodes: retry a refused connection quickly. */
-const CONNECT_RETRY_S = 2;
+const CONNECT_RETRY_S = 1;
 
 export interface ClusterHooks {
   /** Apply a new effective configuration (derived peers changed). */
