@@ -27,7 +27,7 @@ import {
 import { Progress, seconds } from './progress.js';
 import { commandLine, mapLimit, requireTool, sleep, spawnDetached, waitUntil, type DetachedProcess } from './shell.js';
 import { labExists, writeState, LAB_STATE_VERSION, type LabState } from './state.js';
-import { wrenCommand } from './wren-bin.js';
+import { daemonCommand, wrenCommand } from './wren-bin.js';
 
 /** Daemons started at once: on a small machine, Node start-up is the cost, not the lab. */
 const START_CONCURRENCY = 4;
@@ -197,7 +197,7 @@ async function startNodes(plan: LabPlan, state: LabState, progress: Progress): P
 }
 
 function startNode(n: PlannedNode): DetachedProcess {
-  const [cmd, args] = wrenCommand(['daemon', '--config', n.config, '--control', n.control]);
+  const [cmd, args] = daemonCommand(['daemon', '--config', n.config, '--control', n.control]);
   return spawnDetached('ip', ['netns', 'exec', n.ns, cmd, ...args], n.log, { ...process.env, WREN_LOG_LEVEL: process.env.WREN_LOG_LEVEL ?? 'info' });
 }
 

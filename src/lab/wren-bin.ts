@@ -18,3 +18,14 @@ export function wrenBin(): string {
 export function wrenCommand(args: readonly string[]): [string, string[]] {
   return [process.execPath, [wrenBin(), ...args]];
 }
+
+/**
+ * How a node daemon is started: a 1 MB young generation (V8's default grows to 16 MB per
+ * semi-space) saves ~14 MB of RSS per daemon for ~15% more CPU under heavy route churn, the
+ * right trade for a node agent. The flag only works on the command line.
+ */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1'] as const;
+
+export function daemonCommand(args: readonly string[]): [string, string[]] {
+  return [process.execPath, [...DAEMON_NODE_FLAGS, wrenBin(), ...args]];
+}
