@@ -8,10 +8,11 @@
 // (block and handle record written together, so they never disagree). A lost race re-reads and
 // tries again, a bounded number of times, then fails with IpamConflictError.
 
+import { createHash } from 'node:crypto';
 import { cmp, op, type Datastore, type KeyValue, type TxnOp } from '../datastore/port.js';
 import { keys, parseKey, prefixes } from '../datastore/keys.js';
 import { Block, blockContaining, blockSizeFor, poolBlocks } from './block.js';
-import { cidrContains, cidrsOverlap, formatCidr, parseAddress, parseCidr, type Cidr, type Family } from './cidr.js';
+import { cidrContains, cidrsOverlap, familyBits, formatCidr, parseAddress, parseCidr, type Cidr, type Family } from './cidr.js';
 import { checkSnapshot, type IpamCheckReport } from './check.js';
 import {
   IpamAddressInUseError,
@@ -44,6 +45,12 @@ export interface IpamInit {
   clock?: IpamClock;
   /** Minimum time before a released address is handed out again. Default 0. */
   cooldownMs?: number;
+  /**
+   * Look for a free block from a place that depends on the node's name instead of from the
+   * pool's start, so nodes claiming at once (a cluster starting) do not all race for the same
+   * block. Default false (first free block: predictable addresses).
+   */
+  spreadClaims?: boolean;
   /** Attempts per operation before IpamConflictError. Default 100. */
   maxAttempts?: number;
 }
@@ -79,6 +86,7 @@ export class Ipam {
   private readonly clock: IpamClock;
   private readonly cooldownMs: number;
   private readonly maxAttempts: number;
+  private readonly spreadClaims: boolean;
 
   constructor(
     private readonly store: Datastore,
@@ -89,6 +97,7 @@ export class Ipam {
     this.clock = init.clock ?? { now: () => Date.now() };
     this.cooldownMs = init.cooldownMs ?? 0;
     this.maxAttempts = init.maxAttempts ?? 100;
+    this.spreadClaims = init.spreadClaims ?? false;
   }
 
   /** Creates a pool; rejects a malformed CIDR, a bad block size and any overlap. */
@@ -278,7 +287,7 @@ export class Ipam {
   /** First block of the pool with no block record (our own half-done claim counts as free). */
   private firstUnclaimed(pool: Pool, snap: Snapshot): Cidr | undefined {
     // Bounded by the number of existing blocks + 1, however large the pool.
-    for (const cidr of poolBlocks(pool.parsed, pool.blockSize)) {
+    for (const cidr of this.spreadClaims ? spreadBlocks(pool, this.node) : poolBlocks(pool.parsed, pool.blockSize)) {
       const text = formatCidr(cidr);
       const entry = snap.blocks.get(text);
       if (entry === undefined) return cidr;
@@ -348,5 +357,16 @@ export class Ipam {
       [op.put(blockKv.key, block.serialize()), op.put(handleKey, JSON.stringify(next))],
     );
     return r.succeeded ? block.addressOf(ordinal) : undefined;
+  }
+}
+
+/** Every block of the pool once, starting at one picked from the node's name, wrapping around. */
+function* spreadBlocks(pool: Pool, node: string): Generator<Cidr> {
+  const bits = familyBits(pool.parsed.family);
+  const count = 1n << BigInt(pool.blockSize - pool.parsed.length);
+  const step = 1n << BigInt(bits - pool.blockSize);
+  const start = BigInt(`0x${createHash('sha256').update(node).digest('hex').slice(0, 12)}`) % count;
+  for (let i = 0n; i < count; i++) {
+    yield { family: pool.parsed.family, base: pool.parsed.base + ((start + i) % count) * step, length: pool.blockSize };
   }
 }

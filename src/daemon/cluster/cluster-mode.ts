@@ -45,7 +45,7 @@ export class ClusterMode {
       ...(etcd.password !== undefined ? { password: etcd.password } : {}),
     });
     this.cooldownMs = (fileCfg.cluster?.addressCooldown ?? 30) * 1000;
-    this.ipam = new Ipam(this.store, { node: this.node, cooldownMs: this.cooldownMs });
+    this.ipam = new Ipam(this.store, { node: this.node, cooldownMs: this.cooldownMs, spreadClaims: true });
     this.addresses = new IpamAddresses(this.ipam);
     const c = fileCfg.cluster;
     this.agent = new ClusterAgent({
