@@ -43,13 +43,26 @@ export interface NextHopOptions {
   nextHop6?: string;
 }
 
+/**
+ * os.networkInterfaces() reads every address of the host (a netlink dump); a full mesh brings
+ * up a hundred sessions in a burst, so one reading serves for a second.
+ */
+const INTERFACES_TTL_MS = 1000;
+let interfacesCache: { at: number; value: NodeJS.Dict<NetworkInterfaceInfo[]> } | null = null;
+
+function hostInterfaces(): NodeJS.Dict<NetworkInterfaceInfo[]> {
+  const now = Date.now();
+  if (interfacesCache === null || now - interfacesCache.at > INTERFACES_TTL_MS) interfacesCache = { at: now, value: networkInterfaces() };
+  return interfacesCache.value;
+}
+
 export function nextHopSelf(opts: NextHopOptions): NextHopSelf {
   const local = normalizeAddress(opts.localAddress);
   const peer = normalizeAddress(opts.peerAddress);
   const out: NextHopSelf = {};
   if (isIPv4(local)) out.ipv4 = ipv4ToNumber(local);
   else out.ipv6 = local;
-  const ifaces = networkInterfaces();
+  const ifaces = hostInterfaces();
   for (const infos of Object.values(ifaces)) {
     if (!infos || !infos.some((i) => normalizeAddress(i.address) === local)) continue;
     const sameLink = infos.some((i) => inSubnet(peer, i));
