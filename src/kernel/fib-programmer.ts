@@ -3,7 +3,8 @@
 // KernelRoutePort (the netlink adapter in the daemon, a fake in unit tests).
 //
 // - set() records the RIB's wish and marks the prefix dirty; dirty prefixes are applied in the
-//   next event-loop turn as one pipelined batch, so a burst of RIB changes coalesces per prefix.
+//   next event-loop turn as one pipelined batch, so a burst of RIB changes coalesces per prefix
+//   (a burst bigger than flushEarly goes out in slices of that size while it is still coming).
 // - start() dumps the kernel and adopts our routes (equal ones are never touched); routes the
 //   RIB does not want go only at converged(), so a restart never makes the data plane blink.
 // - Route notifications with our protocol that we did not cause (each op we send expects one
@@ -32,6 +33,8 @@ export interface FibProgrammerInit {
   retryBaseMs?: number;
   /** Longest retry delay; default 10 000 ms. */
   retryMaxMs?: number;
+  /** Dirty prefixes that are applied at once instead of at the end of the event-loop turn; default 2048. */
+  flushEarly?: number;
   logger: Logger;
 }
 
@@ -74,6 +77,7 @@ export class FibProgrammer {
   private readonly resyncIntervalMs: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  private readonly flushEarly: number;
   /** Everything known per prefix (wish, kernel, pending work): see route-state.ts. */
   private readonly state = new RouteStateTable();
   /** Dirty prefixes in the order they became dirty (each once; `dirty` flags membership). */
@@ -102,9 +106,10 @@ export class FibProgrammer {
     this.resyncIntervalMs = init.resyncIntervalMs ?? 90_000;
     this.retryBaseMs = init.retryBaseMs ?? 250;
     this.retryMaxMs = init.retryMaxMs ?? 10_000;
+    this.flushEarly = Math.max(1, init.flushEarly ?? 2048);
     this.kernel =
       components.kernel ??
-      new NetlinkAdapter({ protocol: this.protocol, table: init.table ?? 254, ...(init.metric === undefined ? {} : { metric: init.metric }) });
+      new NetlinkAdapter({ protocol: this.protocol, table: init.table ?? 254, logger: this.log, ...(init.metric === undefined ? {} : { metric: init.metric }) });
   }
 
   /** Dumps the kernel's Wren routes (adopting them), subscribes to changes, applies set()s made so far. */
@@ -117,7 +122,8 @@ export class FibProgrammer {
       onLinkChange: () => this.retryNow(),
     });
     this.started = true;
-    this.log.info({ event: 'fib.started', adopted: this.installedCount, protocol: this.protocol }, 'fib programmer started');
+    const thread = this.kernel instanceof NetlinkAdapter ? { thread: this.kernel.thread } : {};
+    this.log.info({ event: 'fib.started', adopted: this.installedCount, protocol: this.protocol, ...thread }, 'fib programmer started');
     if (this.resyncIntervalMs > 0) {
       this.resyncTimer = setInterval(() => this.requestResync('periodic'), this.resyncIntervalMs);
       this.resyncTimer.unref();
@@ -135,6 +141,7 @@ export class FibProgrammer {
       s.want = undefined;
       this.clearFailure(s);
       this.markDirty(s);
+      this.flushIfLarge();
       return;
     }
     const s = this.state.obtain(prefix);
@@ -146,6 +153,7 @@ export class FibProgrammer {
           : { prefix, nextHops: this.hops.intern(target) };
     this.clearFailure(s);
     this.markDirty(s);
+    this.flushIfLarge();
   }
 
   /** The RIB has converged: Wren routes it does not want are deleted (once). */
@@ -238,6 +246,18 @@ export class FibProgrammer {
   private markDirty(s: RouteState): void {
     this.enqueue(s);
     this.scheduleFlush();
+  }
+
+  /**
+   * A large burst (a peer's full table arriving in one read) goes out in slices while the RIB
+   * is still working through it, so the kernel (on the netlink worker) starts at once. Only
+   * from set(): elsewhere we may be iterating the state table, which a flush may shrink.
+   */
+  private flushIfLarge(): void {
+    if (this.dirtyCount < this.flushEarly || !this.started || this.stopped) return;
+    if (this.flushTimer !== undefined) clearImmediate(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flush();
   }
 
   private scheduleFlush(): void {

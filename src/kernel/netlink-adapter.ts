@@ -27,11 +27,21 @@
 // - Reading our own echoes costs more than the kernel work itself (a recvmsg and a decode per
 //   route). For a burst bigger than that budget (start-up, a peer's full table), we leave the
 //   route multicast groups while the burst is in flight, rejoin when it is done, and ask for a
-//   resync (onResync('paused')): one dump replaces a hundred thousand notifications.
+//   resync (onResync('paused')) once no new burst has started for RESYNC_AFTER_BURST_MS: one
+//   dump replaces a hundred thousand notifications. Echoes of requests sent before the pause
+//   stay counted after it: a busy thread may not have read them yet.
+// - The request socket lives in a worker thread (fib-worker.ts) by default: the kernel does
+//   its insert work inside sendmsg, so there it overlaps BGP work on the main thread instead of
+//   stalling it. Encoding, sequence numbers, matching and echo pacing stay here; the worker
+//   sends the datagrams, bounds its own requests in flight by its receive buffer, and hands
+//   the replies back. Should the worker fail, the adapter carries on with a socket of its own
+//   (requests in flight then have an unknown outcome: 'ENOBUFS').
 
 import { endianness } from 'node:os';
-import { RawNetlinkSocket, type ErrnoException } from 'netlink';
+import type { Logger } from 'pino';
+import { RawNetlinkSocket } from 'netlink';
 import { KernelError } from './errors.js';
+import { mainThreadTransport, workerTransport, type RequestTransport, type TransportEvents, type TransportInit } from './fib-worker-transport.js';
 import { dumpRouteFamily, errnoName, guard } from './rtnl-dump.js';
 import {
   AF_INET,
@@ -64,6 +74,10 @@ const ENOBUFS = 105;
 const BYTES_PER_ERROR = 1280;
 /** Receive-buffer bytes one queued route notification costs (IPv6 ECMP ones are the largest). */
 const BYTES_PER_NOTIFICATION = 1536;
+/** Largest datagram we send (the kernel takes up to 64 KiB; smaller keeps its allocations cheap). */
+const MAX_DATAGRAM = 48 * 1024;
+/** Quiet time after a burst (notifications paused) before the resync that covers it. */
+const RESYNC_AFTER_BURST_MS = 250;
 /** Echo pacing gives up on missing notifications after this long without one. */
 const ECHO_STALL_MS = 100;
 
@@ -74,8 +88,16 @@ export interface NetlinkAdapterInit {
   table?: number;
   /** RTA_PRIORITY of our routes; default unset (kernel default: IPv4 0, IPv6 1024). */
   metric?: number;
-  /** Upper bound on requests in flight; default 2048 (lowered to fit the receive buffer). */
+  /**
+   * Upper bound on requests in flight. Default: with the worker 65536 (the worker itself keeps
+   * what its socket has unacknowledged within its receive buffer); without it 2048, lowered
+   * to fit the receive buffer.
+   */
   maxInFlight?: number;
+  /** Where the request socket lives: 'worker' (default) or 'main' (this thread). */
+  thread?: 'worker' | 'main';
+  /** Told when the worker fails and the adapter falls back to this thread. */
+  logger?: Pick<Logger, 'warn'>;
   /** Requests per datagram; default 256. */
   batchSize?: number;
   /** SO_RCVBUF asked for (the kernel caps it at net.core.rmem_max); default 8 MiB. */
@@ -104,11 +126,10 @@ interface Chunk {
 export class NetlinkAdapter implements KernelRoutePort {
   readonly protocol: number;
   readonly table: number;
-  /** Effective bound on requests in flight (after fitting the receive buffer). */
-  readonly maxInFlight: number;
   private readonly batchSize: number;
   private readonly ctx: RouteEncodeContext;
-  private readonly req: RawNetlinkSocket;
+  private transport: RequestTransport;
+  private readonly transportInit: TransportInit;
   private dumpSock: RawNetlinkSocket | undefined;
   private notifySock: RawNetlinkSocket | undefined;
   private readonly jobs: Job[] = [];
@@ -122,24 +143,61 @@ export class NetlinkAdapter implements KernelRoutePort {
   /** How many may be outstanding without overflowing the notification socket. */
   private echoBudget = Infinity;
   private echoStallTimer: NodeJS.Timeout | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
   private echoesSeen = 0;
   /** Out of the route groups for a burst (see the header). */
   private deaf = false;
   private handlers: KernelEventHandlers | undefined;
+  private readonly log: Pick<Logger, 'warn'> | undefined;
 
   constructor(init: NetlinkAdapterInit = {}) {
     if (endianness() !== 'LE') throw new KernelError('netlink-unsupported-host', 'netlink adapter supports little-endian hosts only');
     this.protocol = init.protocol ?? 199;
     this.table = init.table ?? 254;
     this.recvBufferBytes = init.recvBufferBytes ?? 8 << 20;
-    this.req = new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: this.recvBufferBytes, sendBufferSize: 4 << 20 });
-    this.req.on('message', (msg) => guard(() => this.onReply(msg)));
-    this.req.on('error', (err) => guard(() => this.onRequestSocketError(err)));
-    this.req.unref();
-    const rcvbuf = this.req.getRecvBufferSize();
-    this.maxInFlight = Math.max(64, Math.min(init.maxInFlight ?? 2048, Math.floor(rcvbuf / BYTES_PER_ERROR)));
-    this.batchSize = Math.max(1, Math.min(init.batchSize ?? 256, this.maxInFlight));
-    this.ctx = { protocol: this.protocol, table: this.table, pid: this.req.address().port, ...(init.metric === undefined ? {} : { metric: init.metric }) };
+    this.log = init.logger;
+    this.ctx = { protocol: this.protocol, table: this.table, pid: 0, ...(init.metric === undefined ? {} : { metric: init.metric }) };
+    this.transportInit = { recvBufferBytes: this.recvBufferBytes, sendBufferBytes: 4 << 20, bytesPerError: BYTES_PER_ERROR, ...(init.maxInFlight === undefined ? {} : { maxInFlight: init.maxInFlight }) };
+    this.transport = ((init.thread ?? 'worker') === 'worker' ? workerTransport : mainThreadTransport)(this.transportInit, this.transportEvents());
+    this.ctx.pid = this.transport.port;
+    this.batchSize = Math.max(1, Math.min(init.batchSize ?? 256, this.transport.maxInFlight));
+  }
+
+  /** Effective bound on requests in flight. */
+  get maxInFlight(): number {
+    return this.transport.maxInFlight;
+  }
+
+  /** Where the request socket lives (see the header). */
+  get thread(): 'worker' | 'main' {
+    return this.transport.thread;
+  }
+
+  private transportEvents(): TransportEvents {
+    return {
+      onReady: (port) => {
+        this.ctx.pid = port;
+        if (!this.closed) this.pump();
+      },
+      onReply: (buf) => {
+        if (!this.closed) this.onReply(buf);
+      },
+      onSendFailed: (barrierSeq, errno, code) => this.onSendFailed(barrierSeq, errno, code),
+      onSocketError: (errno, code) => this.onRequestSocketError(errno, code),
+      onFailed: (why) => this.workerFailed(why),
+    };
+  }
+
+  /** The worker is gone: what it had in flight has an unknown outcome; go on from this thread. */
+  private workerFailed(why: string): void {
+    if (this.closed || this.transport.thread !== 'worker') return;
+    this.log?.warn({ event: 'fib.worker-failed', err: why, inFlight: this.inflightOps }, 'netlink worker failed; sending routes from the main thread');
+    this.transport.close();
+    this.transport = mainThreadTransport(this.transportInit, this.transportEvents());
+    this.ctx.pid = this.transport.port;
+    if (this.inflight.length > 0 || this.jobs.length > 0) this.transport.ref();
+    for (const c of [...this.inflight]) this.abandon(c, ENOBUFS, 'ENOBUFS');
+    this.pump();
   }
 
   /** Requests waiting to be sent plus requests in flight. */
@@ -154,7 +212,7 @@ export class NetlinkAdapter implements KernelRoutePort {
     if (ops.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.jobs.push({ ops, next: 0, outstanding: 0, failures: [], resolve, reject });
-      this.req.ref();
+      this.transport.ref();
       if (this.notifySock !== undefined && !this.deaf && this.pendingOps() > this.echoBudget) this.pauseRouteNotifications(this.notifySock);
       this.pump();
     });
@@ -168,61 +226,74 @@ export class NetlinkAdapter implements KernelRoutePort {
   }
 
   private pump(): void {
-    while (this.jobs.length > 0 && this.inflightOps < this.maxInFlight) {
+    // First which requests go (bounded by what may be in flight and by echo pacing), then all
+    // of them encoded into one buffer: the worker gets one message per pump, not per datagram.
+    if (!this.transport.ready) return;
+    const planned: { job: Job; ops: RouteOp[]; bytes: number }[] = [];
+    let total = 0;
+    while (this.jobs.length > 0 && this.inflightOps < this.transport.maxInFlight) {
       const job = this.jobs[0]!;
       const echoRoom = this.deaf ? Infinity : this.echoBudget - this.expectedEchoes;
       if (echoRoom < Math.min(this.batchSize, job.ops.length - job.next, this.echoBudget)) {
         this.watchEchoStall();
-        return;
+        break;
       }
-      const room = Math.min(this.batchSize, this.maxInFlight - this.inflightOps, job.ops.length - job.next, echoRoom);
+      const room = Math.min(this.batchSize, this.transport.maxInFlight - this.inflightOps, job.ops.length - job.next, echoRoom);
       const ops: RouteOp[] = [];
-      const early: RouteOpFailure[] = [];
       let bytes = BARRIER_LENGTH;
-      while (ops.length < room && job.next < job.ops.length && bytes < 48 * 1024) {
+      while (ops.length < room && job.next < job.ops.length && bytes < MAX_DATAGRAM) {
         const op = job.ops[job.next++]!;
         ops.push(op);
         bytes += routeMessageLength(op, this.ctx);
       }
       if (job.next >= job.ops.length) this.jobs.shift();
+      planned.push({ job, ops, bytes });
+      total += bytes;
+      // Reserved now (the loop's bounds depend on them), corrected below for requests that fail to encode.
+      this.inflightOps += ops.length;
+      if (this.notifySock !== undefined && !this.deaf) this.expectedEchoes += ops.length;
+    }
+    if (planned.length === 0) return;
+    // Its own memory, not the pool's: the worker takes it over without a copy.
+    const buf = Buffer.allocUnsafeSlow(total);
+    const frames: number[] = [];
+    let off = 0;
+    for (const { job, ops } of planned) {
+      const start = off;
       const firstSeq = this.nextSeqRange(ops.length);
-      const buf = Buffer.allocUnsafe(bytes);
-      let off = 0;
       const sent: RouteOp[] = [];
+      const early: RouteOpFailure[] = [];
       for (let i = 0; i < ops.length; i++) {
         const at = off;
         try {
-          off = writeRouteMessage(buf, off, ops[i]!, firstSeq + i, this.ctx);
+          off = writeRouteMessage(buf, off, ops[i]!, firstSeq + sent.length, this.ctx);
           sent.push(ops[i]!);
         } catch (err) {
           off = at;
           early.push({ op: ops[i]!, errno: 0, code: err instanceof KernelError ? err.code : 'route-encode-invalid' });
         }
       }
-      // Sequence numbers follow the messages actually written, so renumber if any was skipped.
       if (early.length > 0) {
-        off = 0;
-        for (let i = 0; i < sent.length; i++) off = writeRouteMessage(buf, off, sent[i]!, firstSeq + i, this.ctx);
+        job.failures.push(...early);
+        this.inflightOps -= early.length;
+        if (this.notifySock !== undefined && !this.deaf) this.expectedEchoes -= early.length;
       }
-      job.failures.push(...early);
       const barrierSeq = firstSeq + sent.length;
       off = writeBarrier(buf, off, barrierSeq, this.ctx.pid);
-      const chunk: Chunk = { job, ops: sent, firstSeq, barrierSeq, failed: new Set(), silent: 0 };
       job.outstanding++;
-      this.inflight.push(chunk);
-      this.inflightOps += sent.length;
-      if (this.notifySock !== undefined && !this.deaf) this.expectedEchoes += sent.length;
-      this.req.send(buf.subarray(0, off), {}, (err) => {
-        if (err !== undefined) guard(() => this.abandon(chunk, err.errno, err.code));
-      });
+      this.inflight.push({ job, ops: sent, firstSeq, barrierSeq, failed: new Set(), silent: 0 });
+      frames.push(start, off, sent.length, barrierSeq);
     }
+    this.transport.send(buf, frames);
   }
 
   private onReply(msg: Buffer): void {
     forEachMessage(msg, (m) => {
       if (m.type !== NLMSG_ERROR) return;
       const errno = decodeErrno(msg, m);
-      const chunk = this.inflight.find((c) => m.seq >= c.firstSeq && m.seq <= c.barrierSeq);
+      const first = this.inflight[0];
+      // Replies come in the order the datagrams went out: almost always the oldest chunk.
+      const chunk = first !== undefined && m.seq >= first.firstSeq && m.seq <= first.barrierSeq ? first : this.inflight.find((c) => m.seq >= c.firstSeq && m.seq <= c.barrierSeq);
       if (chunk === undefined) return; // a reply for a chunk already abandoned after ENOBUFS
       if (m.seq === chunk.barrierSeq) {
         this.finish(chunk);
@@ -248,7 +319,7 @@ export class NetlinkAdapter implements KernelRoutePort {
     job.outstanding--;
     if (job.outstanding === 0 && job.next >= job.ops.length) job.resolve(job.failures);
     if (this.inflight.length === 0 && this.jobs.length === 0 && !this.closed) {
-      this.req.unref();
+      this.transport.unref();
       if (this.deaf && this.notifySock !== undefined) this.resumeRouteNotifications(this.notifySock);
     }
     this.pump();
@@ -264,6 +335,9 @@ export class NetlinkAdapter implements KernelRoutePort {
 
   private pauseRouteNotifications(sock: RawNetlinkSocket): void {
     this.deaf = true;
+    // A resync still owed for the last burst comes after this one instead.
+    clearTimeout(this.resyncTimer);
+    this.resyncTimer = undefined;
     sock.dropMembership(RTNLGRP_IPV4_ROUTE);
     sock.dropMembership(RTNLGRP_IPV6_ROUTE);
   }
@@ -272,9 +346,20 @@ export class NetlinkAdapter implements KernelRoutePort {
     sock.addMembership(RTNLGRP_IPV4_ROUTE);
     sock.addMembership(RTNLGRP_IPV6_ROUTE);
     this.deaf = false;
-    this.expectedEchoes = 0;
-    const h = this.handlers;
-    if (h !== undefined) setImmediate(() => guard(() => h.onResync('paused')));
+    // expectedEchoes keeps what was sent before the pause: those echoes may still sit unread
+    // in the socket (a busy main thread), and counting them as gone would let pacing overfill
+    // it. Those the pause swallowed only slow pacing down until the stall timer lets go.
+    //
+    // The resync is not asked for at once: a burst often comes in slices (a peer's table in
+    // several reads), and a dump between slices would compete with the kernel work of the
+    // next one. Notifications are back on, so only changes others made during the pause are
+    // still to be found.
+    clearTimeout(this.resyncTimer);
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = undefined;
+      if (!this.closed && !this.deaf) guard(() => this.handlers?.onResync('paused'));
+    }, RESYNC_AFTER_BURST_MS);
+    this.resyncTimer.unref();
   }
 
   private onEchoes(n: number): void {
@@ -288,18 +373,28 @@ export class NetlinkAdapter implements KernelRoutePort {
     if (this.echoStallTimer !== undefined) return;
     const seen = this.echoesSeen;
     this.echoStallTimer = setTimeout(() => {
-      this.echoStallTimer = undefined;
-      if (this.closed) return;
-      // Only when nothing at all arrived since the timer was armed, and nothing is in flight
-      // (an ack still to come means the kernel is still working on our requests).
-      if (this.echoesSeen === seen && this.inflightOps === 0) this.expectedEchoes = 0;
-      this.pump();
+      // Timers run before the event loop polls: a busy thread may have echoes waiting in the
+      // socket unread. Decide after this turn's poll phase has had its chance to read them.
+      setImmediate(() => {
+        this.echoStallTimer = undefined;
+        if (this.closed) return;
+        // Only when nothing at all arrived since the timer was armed, and nothing is in flight
+        // (an ack still to come means the kernel is still working on our requests).
+        if (this.echoesSeen === seen && this.inflightOps === 0) this.expectedEchoes = 0;
+        this.pump();
+      });
     }, ECHO_STALL_MS);
   }
 
-  private onRequestSocketError(err: ErrnoException): void {
+  private onRequestSocketError(errno: number, code: string): void {
     // ENOBUFS: replies were dropped, so no chunk in flight can be trusted to complete.
-    for (const c of [...this.inflight]) this.abandon(c, err.errno || ENOBUFS, err.code || 'ENOBUFS');
+    for (const c of [...this.inflight]) this.abandon(c, errno || ENOBUFS, code || 'ENOBUFS');
+  }
+
+  /** sendmsg refused a datagram: none of its requests reached the kernel. */
+  private onSendFailed(barrierSeq: number, errno: number, code: string): void {
+    const chunk = this.inflight.find((c) => c.barrierSeq === barrierSeq);
+    if (chunk !== undefined) this.abandon(chunk, errno, code);
   }
 
   /** Every IPv4 and IPv6 route in our table with our protocol number. */
@@ -371,7 +466,8 @@ export class NetlinkAdapter implements KernelRoutePort {
     for (const c of this.inflight.splice(0)) c.job.reject(err);
     this.inflightOps = 0;
     clearTimeout(this.echoStallTimer);
-    this.req.close();
+    clearTimeout(this.resyncTimer);
+    this.transport.close();
     this.dumpSock?.close();
     this.notifySock?.close();
   }

@@ -102,6 +102,20 @@ describe('FibProgrammer', () => {
     expect(fib.stats()).toEqual({ installed: 2, pending: 0, failed: 0, driftRepaired: 0 });
   });
 
+  it('hands a large burst to the kernel in slices while the RIB is still setting it', async () => {
+    const k = new FakeKernel();
+    const fib = programmer(k, { flushEarly: 1000 });
+    await fib.start();
+    const base = G('20.0.0.0');
+    for (let i = 0; i < 3500; i++) fib.set((base + i * 256) * 64 + 24, via('1.1.1.1'));
+    // Three slices went out during the loop; the rest waits for the end of the turn as usual.
+    expect(k.calls.map((c) => c.length)).toEqual([1000, 1000, 1000]);
+    await fib.settled();
+    expect(k.calls.map((c) => c.length)).toEqual([1000, 1000, 1000, 500]);
+    expect(k.routes.size).toBe(3500);
+    expect(fib.stats()).toEqual({ installed: 3500, pending: 0, failed: 0, driftRepaired: 0 });
+  });
+
   it('adopts equal routes at start, replaces changed ones, and deletes stale ones only after convergence', async () => {
     const k = new FakeKernel();
     for (const r of [route('10.0.0.0/24', '1.1.1.1'), route('10.0.1.0/24', '1.1.1.1'), route('10.0.9.0/24', '1.1.1.1')]) k.routes.set(r.prefix, r);

@@ -3,9 +3,12 @@
 // checked with `ip -j route`. Needs root; skipped with a printed reason otherwise.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../harness/exec.js';
+import { run, type RunResult } from '../harness/exec.js';
 import { waitFor } from '../harness/wait.js';
 import type { DriverCommand } from '../harness/fib-driver.js';
 
@@ -156,6 +159,78 @@ describe.skipIf(!isRoot)('FIB programmer in a network namespace', () => {
     expect((await routes('-4', 'proto', 'static')).map((x) => x.dst)).toContain('10.2.9.0/24');
     expect([...(await wrenRoutes()).keys()]).toEqual(['10.2.0.0/24']);
     await ip('route', 'del', '10.2.9.0/24', 'proto', 'static');
+  });
+
+  it('matches every refusal in a burst of thousands to its own route', async () => {
+    // Many datagrams in flight through the worker thread: errors must land on the right routes.
+    const d = await driver();
+    const ops = Array.from({ length: 3000 }, (_, i) => ({
+      kind: 'add' as const,
+      prefix: `10.${16 + (i >> 8)}.${i & 255}.0/24`,
+      target: [{ gateway: i % 97 === 5 ? '10.92.0.2' : '10.91.0.2' }],
+    }));
+    const r = await d.send({ cmd: 'apply', ops }, 30_000);
+    const refused = ops.flatMap((_, i) => (i % 97 === 5 ? [{ index: i, code: 'ENETUNREACH', errno: 101 }] : []));
+    expect(r.failures).toEqual(refused);
+    expect((await wrenRoutes()).size).toBe(ops.length - refused.length);
+  });
+
+  /** Runs a TypeScript snippet against the adapter inside the namespace (vite-node). */
+  async function runSnippet(name: string, lines: string[], args: string[]): Promise<RunResult> {
+    const dir = mkdtempSync(join(tmpdir(), 'wren-netlink-'));
+    try {
+      const script = join(dir, `${name}.ts`);
+      writeFileSync(script, [`import { NetlinkAdapter } from ${JSON.stringify(resolve('src/kernel/netlink-adapter.ts'))};`, ...lines].join('\n'));
+      return await run('ip', ['netns', 'exec', NS, 'node_modules/.bin/vite-node', script, ...args], { allowFailure: true, timeoutMs: 60_000 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const aborted = (r: RunResult): boolean => r.signal === 'SIGABRT' || /terminate called|Error in native callback/.test(r.stderr);
+  const snippetRoute = `const route = (i: number) => ({ prefix: (0x0b000000 + i * 256) * 64 + 24, nextHops: [{ gateway: 0x0a5b0002 }] });`;
+
+  it('exits cleanly when the process ends in the middle of a burst', async () => {
+    // The request socket lives in a worker thread; a worker torn down with the netlink addon's
+    // socket open can abort the whole process. process.exit() and an uncaught exception must
+    // leave with their own exit code, never SIGABRT.
+    const lines = [
+      `const a = new NetlinkAdapter({ protocol: 199 });`,
+      snippetRoute,
+      `await a.apply([{ kind: 'add', route: route(0) }]);`,
+      `void a.apply(Array.from({ length: 50000 }, (_, i) => ({ kind: 'add' as const, route: route(i + 1) })));`,
+      `setImmediate(() => { if (process.argv[2] === 'throw') throw new Error('thrown mid-burst'); process.exit(7); });`,
+    ];
+    for (const [how, code] of [['exit', 7], ['throw', 1]] as const) {
+      const r = await runSnippet('exit-mid-burst', lines, [how]);
+      expect({ how, code: r.exitCode, aborted: aborted(r) }).toEqual({ how, code, aborted: false });
+    }
+  });
+
+  it('never overflows its notification socket while the main thread is busy', async () => {
+    // Slices of a burst sent while the main thread is too busy to read the echoes of earlier
+    // ones: pacing must count the echoes still unread (an overflowed socket aborts the process
+    // with netlink 0.3.0).
+    const r = await runSnippet(
+      'busy-main-thread',
+      [
+        `const a = new NetlinkAdapter({ protocol: 199 });`,
+        `a.subscribe({ onRoute: () => {}, onResync: () => {} });`,
+        snippetRoute,
+        `await a.apply([{ kind: 'add', route: route(0) }]);`,
+        `const pending: Promise<unknown[]>[] = [];`,
+        `for (let s = 0; s < 24; s++) {`,
+        `  pending.push(a.apply(Array.from({ length: 2048 }, (_, i) => ({ kind: 'add' as const, route: route(1 + s * 2048 + i) }))));`,
+        `  const until = performance.now() + 100;`,
+        `  while (performance.now() < until);`,
+        `  await new Promise((r) => setImmediate(r));`,
+        `}`,
+        `console.log(JSON.stringify({ failures: (await Promise.all(pending)).flat().length }));`,
+        `a.close();`,
+      ],
+      [],
+    );
+    expect({ code: r.exitCode, aborted: aborted(r), out: r.stdout.trim() }).toEqual({ code: 0, aborted: false, out: '{"failures":0}' });
+    expect((await wrenRoutes()).size).toBe(1 + 24 * 2048);
   });
 
   it('retries a route whose gateway is unreachable and installs it once the gateway is reachable', async () => {
