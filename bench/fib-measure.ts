@@ -13,9 +13,14 @@ import { machineBusySeconds, sampleProcess, stealSeconds, type ProcSample } from
 import { KERNEL_PROTOCOL, startRouter, type FibImpl } from './fib-routers.js';
 import type { TesterArgs } from './rr-tester.js';
 import type { ObserverArgs } from './fib-observer.js';
+import { NativeObserver, type ObserverProcess } from './fib-observer-native.js';
+
+/** Which observer counts the routes: the native one (fib-observer.c, built) or the Node one. */
+export type ObserverChoice = { kind: 'native'; binary: string } | { kind: 'node' };
 
 export interface FibMeasureOptions {
   impl: FibImpl;
+  observer: ObserverChoice;
   n: number;
   perUpdate: number;
   /** Give up this long after the first UPDATE byte. */
@@ -101,7 +106,11 @@ export async function measureFib(o: FibMeasureOptions, log: (line: string) => vo
     const running = (): boolean => router.daemons.every((d) => d.running);
 
     const observerArgs: ObserverArgs = { n: o.n, baseAddress: BASE_ADDRESS, protocol: KERNEL_PROTOCOL[o.impl] };
-    const observer = new JsonChild(lab, rtrHost.ns, join(here, 'fib-observer.js'), observerArgs, 'observer', lab.path('observer.stderr.log'));
+    const observerLog = lab.path('observer.stderr.log');
+    const observer: ObserverProcess =
+      o.observer.kind === 'native'
+        ? new NativeObserver(lab, rtrHost.ns, o.observer.binary, observerArgs, observerLog)
+        : new JsonChild(lab, rtrHost.ns, join(here, 'fib-observer.js'), observerArgs, 'observer', observerLog);
     const testerArgs: TesterArgs = {
       local: TESTER,
       remote: ROUTER,
@@ -180,7 +189,7 @@ async function kernelRoutes(ns: string, protocol: number, n: number): Promise<nu
 }
 
 /** Waits until the observer has seen all N, or the timeout, a stall, or a failure ends the run. */
-function awaitFib(o: FibMeasureOptions, tester: JsonChild, observer: JsonChild, routerRunning: () => boolean, result: FibMeasurement): Promise<FibOutcome> {
+function awaitFib(o: FibMeasureOptions, tester: JsonChild, observer: ObserverProcess, routerRunning: () => boolean, result: FibMeasurement): Promise<FibOutcome> {
   return new Promise((resolve) => {
     let first: number | undefined;
     let doneAt: number | undefined;

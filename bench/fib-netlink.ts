@@ -34,7 +34,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 async function child(): Promise<void> {
   const list = prefixes();
   const adapter = new NetlinkAdapter({ protocol: 199 });
-  console.log(`adapter: max in flight ${adapter.maxInFlight}`);
+  console.log(`adapter: request socket on the ${adapter.thread} thread, max in flight ${adapter.maxInFlight}`);
   const adds: RouteOp[] = list.map((prefix) => ({ kind: 'add', route: { prefix, nextHops: [{ gateway: GATEWAY }] } }));
   const [addFail, addMs] = await timed(() => adapter.apply(adds));
   console.log(`adapter add:     ${rate(N, addMs)} (failures ${addFail.length})`);

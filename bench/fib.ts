@@ -14,6 +14,8 @@
 //   --per-update 10              prefixes per tester UPDATE (one community per UPDATE)
 //   --observer-rmem 64           MiB the observer's socket may ask for (net.core.rmem_max raised to it
 //                                while the benchmark runs; the kernel doubles it; 0: leave rmem_max)
+//   --observer native            native: fib-observer.c, built with cc at start (falls back to node,
+//                                saying so, when it cannot be built); node: fib-observer.ts
 //   --json FILE                  also write the measurements as JSON
 
 import { writeFileSync } from 'node:fs';
@@ -21,7 +23,8 @@ import { cpus, release } from 'node:os';
 import { parseArgs } from 'node:util';
 import { UsageError, count, f, human, parseImpls, ratio, renderTable } from './cli-util.js';
 import { isRoot } from '../test/harness/packages.js';
-import { measureFib, type FibMeasurement } from './fib-measure.js';
+import { measureFib, type FibMeasurement, type ObserverChoice } from './fib-measure.js';
+import { buildNativeObserver } from './fib-observer-native.js';
 import { raiseRmemMax } from './fib-rmem.js';
 import { FIB_IMPLS, KERNEL_PROTOCOL, type FibImpl } from './fib-routers.js';
 import { unavailable, versionOf } from './rr-reflectors.js';
@@ -85,7 +88,7 @@ function verdict(results: FibMeasurement[]): string | undefined {
   return `target: Wren <= ${TARGET_VS_BIRD}x BIRD's time (${(bird.seconds * TARGET_VS_BIRD).toFixed(2)} s): ${x <= TARGET_VS_BIRD ? 'met' : 'NOT MET'} (${x.toFixed(2)}x)`;
 }
 
-function header(o: { n: number; perUpdate: number; timeoutS: number; stallS: number; settleMs: number; repeat: number; rmem: number }, impls: FibImpl[]): string {
+function header(o: { n: number; perUpdate: number; timeoutS: number; stallS: number; settleMs: number; repeat: number; rmem: number; observer: string }, impls: FibImpl[]): string {
   const cpu = cpus();
   return [
     'FIB-programming benchmark (bench/fib.ts)',
@@ -100,6 +103,7 @@ function header(o: { n: number; perUpdate: number; timeoutS: number; stallS: num
     `            counting RTM_NEWROUTE notifications (RTNLGRP_IPV4_ROUTE) with the router's protocol (CLOCK_MONOTONIC, shared);`,
     `            its socket buffer is ${(o.rmem / 2 ** 20).toFixed(0)} MiB x 2 (net.core.rmem_max, raised while the benchmark runs); should it`,
     `            overflow anyway, the count is repaired from table dumps and the note says so`,
+    `  observer  ${o.observer}`,
     `  cpu       router utime+stime (/proc/PID/stat; FRR: bgpd + zebra) between the first UPDATE and the end of the measurement`,
     `  cpu wait  time the router's threads were runnable but waiting for a CPU (schedstat), same interval`,
     `  peak RSS  router VmHWM (/proc/PID/status) at the end, whole life (FRR: bgpd's + zebra's); x BIRD = ratio to BIRD`,
@@ -123,12 +127,13 @@ async function main(): Promise<number> {
       settle: { type: 'string', default: '1000' },
       'per-update': { type: 'string', default: '10' },
       'observer-rmem': { type: 'string', default: '64' },
+      observer: { type: 'string', default: 'native' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    console.info('usage: node dist/bench/fib.js [--n 100000] [--impl wren,bird,frr] [--repeat 1] [--timeout 60] [--stall 15] [--settle 1000] [--per-update 10] [--observer-rmem 64] [--json FILE]');
+    console.info('usage: node dist/bench/fib.js [--n 100000] [--impl wren,bird,frr] [--repeat 1] [--timeout 60] [--stall 15] [--settle 1000] [--per-update 10] [--observer-rmem 64] [--observer native|node] [--json FILE]');
     return 0;
   }
   const n = count(values.n);
@@ -141,6 +146,7 @@ async function main(): Promise<number> {
   const perUpdate = count(values['per-update']);
   const rmemMb = Number(values['observer-rmem']);
   if (!(timeoutS > 0) || !(stallS >= 0) || !(settleMs >= 0) || !(rmemMb >= 0)) throw new UsageError('--timeout must be > 0, --stall, --settle and --observer-rmem >= 0');
+  if (values.observer !== 'native' && values.observer !== 'node') throw new UsageError(`--observer: native or node, not ${values.observer}`);
   if (!isRoot()) {
     console.error('bench:fib needs root (it creates network namespaces)');
     return 2;
@@ -148,7 +154,20 @@ async function main(): Promise<number> {
 
   // See fib-rmem.ts: the observer must not be the one that cannot keep up.
   const rmem = raiseRmemMax(Math.round(rmemMb * 2 ** 20));
-  console.info(header({ n, perUpdate, timeoutS, stallS, settleMs, repeat, rmem }, impls));
+  // The native observer costs the machine a sixth of the Node one's CPU (fib-observer.c).
+  let observer: ObserverChoice = { kind: 'node' };
+  let observerText = 'node: bench/fib-observer.ts (one recvmsg and one JavaScript callback per notification, ~7 µs each)';
+  if (values.observer === 'native') {
+    const built = buildNativeObserver();
+    if ('binary' in built) {
+      process.on('exit', built.cleanup);
+      observer = { kind: 'native', binary: built.binary };
+      observerText = 'native: bench/fib-observer.c (recvmmsg, 64 notifications a call; polls every 1 ms instead of blocking, so the router pays no wake-ups)';
+    } else {
+      observerText = `node (native not available: ${built.reason})`;
+    }
+  }
+  console.info(header({ n, perUpdate, timeoutS, stallS, settleMs, repeat, rmem, observer: observerText }, impls));
   console.info('');
   const results: FibMeasurement[] = [];
   const log = (line: string): void => console.error(line);
@@ -161,7 +180,7 @@ async function main(): Promise<number> {
     let best: FibMeasurement | undefined;
     for (let k = 1; k <= repeat; k++) {
       log(`${impl} ${human(n)}: running${repeat > 1 ? ` (${k}/${repeat})` : ''}`);
-      const r = await measureFib({ impl, n, perUpdate, timeoutMs: timeoutS * 1000, stallMs: stallS * 1000, settleMs }, log);
+      const r = await measureFib({ impl, n, observer, perUpdate, timeoutMs: timeoutS * 1000, stallMs: stallS * 1000, settleMs }, log);
       log(`${impl} ${human(n)}: ${r.outcome}${r.seconds === undefined ? '' : ` ${r.seconds.toFixed(2)} s`}${r.outcome === 'ok' ? '' : ` (held ${r.held ?? 0}/${n})`}${r.note === undefined ? '' : ` (${r.note})`}`);
       if (best === undefined || (r.outcome === 'ok' && (best.outcome !== 'ok' || r.seconds! < best.seconds!))) best = r;
       // A router that cannot finish once will not finish on a second try either.
