@@ -2,6 +2,7 @@
 // node's block affinities. Applies watch events; knows nothing about sockets or timers.
 import type { KeyValue, WatchEvent } from '../../datastore/port.js';
 import { parseKey } from '../../datastore/keys.js';
+import { parseAffinity } from '../../ipam/records.js';
 import { parseClusterConfig, parseNode, parsePeer, type ClusterConfig, type NodeRecord, type PeerObject } from '../../cluster/records.js';
 
 export interface StateProblem {
@@ -52,8 +53,8 @@ export class ClusterState {
           if (k.node !== this.self) return null;
           if (!kv) this.affinities.delete(k.cidr);
           else {
-            const state = (JSON.parse(kv.value) as { state?: unknown }).state;
-            this.affinities.set(k.cidr, state === 'confirmed' ? 'confirmed' : 'pending');
+            // IPAM owns the affinity record's shape; a malformed one is reported, not guessed at.
+            this.affinities.set(k.cidr, parseAffinity(kv).state);
           }
           return null;
         default:
