@@ -3,7 +3,7 @@
 // 'main'`). Either way the adapter gets the same events: reply datagrams to match by sequence
 // number, refused sends, lost replies, and readiness.
 
-import { RawNetlinkSocket } from 'netlink';
+import { RawNetlinkSocket } from 'netlink/dist/raw.js';
 import { FibWorker, type FromFibWorker } from './fib-worker.js';
 import { guard } from './rtnl-dump.js';
 

@@ -80,7 +80,7 @@ export function fibWorkerMain(req: NodeJS.Require, data: FibWorkerData): void {
   const NLMSG_ERROR = 2;
   const flags = new Int32Array(data.flags);
   const post = (m: FromFibWorker, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
-  let sock: import('netlink').RawNetlinkSocket | undefined;
+  let sock: import('netlink/dist/raw.js').RawNetlinkSocket | undefined;
   let open = true;
 
   const close = (): void => {
@@ -104,7 +104,7 @@ export function fibWorkerMain(req: NodeJS.Require, data: FibWorkerData): void {
   };
 
   try {
-    const { RawNetlinkSocket } = req(data.netlinkPath) as typeof import('netlink');
+    const { RawNetlinkSocket } = req(data.netlinkPath) as typeof import('netlink/dist/raw.js');
     sock = new RawNetlinkSocket(0, { recvBufferSize: data.recvBufferBytes, sendBufferSize: data.sendBufferBytes });
   } catch (err) {
     fatal(err);
@@ -243,7 +243,7 @@ export class FibWorker {
     const sab = new SharedArrayBuffer(8);
     this.flags = new Int32Array(sab);
     const data: FibWorkerData = {
-      netlinkPath: createRequire(import.meta.url).resolve('netlink'),
+      netlinkPath: createRequire(import.meta.url).resolve('netlink/dist/raw.js'),
       recvBufferBytes: init.recvBufferBytes,
       sendBufferBytes: init.sendBufferBytes,
       bytesPerError: init.bytesPerError,

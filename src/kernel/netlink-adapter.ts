@@ -39,7 +39,7 @@
 
 import { endianness } from 'node:os';
 import type { Logger } from 'pino';
-import { RawNetlinkSocket } from 'netlink';
+import { RawNetlinkSocket } from 'netlink/dist/raw.js';
 import { KernelError } from './errors.js';
 import { mainThreadTransport, workerTransport, type RequestTransport, type TransportEvents, type TransportInit } from './fib-worker-transport.js';
 import { dumpRouteFamily, errnoName, guard } from './rtnl-dump.js';
@@ -78,6 +78,8 @@ const BYTES_PER_NOTIFICATION = 1536;
 const MAX_DATAGRAM = 48 * 1024;
 /** Quiet time after a burst (notifications paused) before the resync that covers it. */
 const RESYNC_AFTER_BURST_MS = 250;
+/** 'auto': requests pending at once that make a worker thread worth its memory. */
+const WORKER_AFTER_OPS = 2048;
 /** Echo pacing gives up on missing notifications after this long without one. */
 const ECHO_STALL_MS = 100;
 
@@ -94,8 +96,11 @@ export interface NetlinkAdapterInit {
    * to fit the receive buffer.
    */
   maxInFlight?: number;
-  /** Where the request socket lives: 'worker' (default) or 'main' (this thread). */
-  thread?: 'worker' | 'main';
+  /**
+   * Where the request socket lives: 'auto' (default: this thread until a burst of
+   * WORKER_AFTER_OPS requests, then a worker for good), 'worker' or 'main' (this thread).
+   */
+  thread?: 'auto' | 'worker' | 'main';
   /** Told when the worker fails and the adapter falls back to this thread. */
   logger?: Pick<Logger, 'warn'>;
   /** Requests per datagram; default 256. */
@@ -129,6 +134,9 @@ export class NetlinkAdapter implements KernelRoutePort {
   private readonly batchSize: number;
   private readonly ctx: RouteEncodeContext;
   private transport: RequestTransport;
+  /** 'auto' only: the worker being started for the first big burst (see maybeMoveToWorker). */
+  private startingWorker: RequestTransport | undefined;
+  private autoWorker: boolean;
   private readonly transportInit: TransportInit;
   private dumpSock: RawNetlinkSocket | undefined;
   private notifySock: RawNetlinkSocket | undefined;
@@ -158,7 +166,9 @@ export class NetlinkAdapter implements KernelRoutePort {
     this.log = init.logger;
     this.ctx = { protocol: this.protocol, table: this.table, pid: 0, ...(init.metric === undefined ? {} : { metric: init.metric }) };
     this.transportInit = { recvBufferBytes: this.recvBufferBytes, sendBufferBytes: 4 << 20, bytesPerError: BYTES_PER_ERROR, ...(init.maxInFlight === undefined ? {} : { maxInFlight: init.maxInFlight }) };
-    this.transport = ((init.thread ?? 'worker') === 'worker' ? workerTransport : mainThreadTransport)(this.transportInit, this.transportEvents());
+    const thread = init.thread ?? 'auto';
+    this.autoWorker = thread === 'auto';
+    this.transport = (thread === 'worker' ? workerTransport : mainThreadTransport)(this.transportInit, this.transportEvents());
     this.ctx.pid = this.transport.port;
     this.batchSize = Math.max(1, Math.min(init.batchSize ?? 256, this.transport.maxInFlight));
   }
@@ -168,7 +178,7 @@ export class NetlinkAdapter implements KernelRoutePort {
     return this.transport.maxInFlight;
   }
 
-  /** Where the request socket lives (see the header). */
+  /** Where the request socket lives now (see the header). */
   get thread(): 'worker' | 'main' {
     return this.transport.thread;
   }
@@ -200,6 +210,45 @@ export class NetlinkAdapter implements KernelRoutePort {
     this.pump();
   }
 
+  /**
+   * 'auto': a worker thread costs several MB of memory, worth it only for bursts (a peer's
+   * full table, start-up). The first time this much is pending, a worker is started while this
+   * thread keeps sending; once it is ready and this thread's socket has nothing in flight, the
+   * worker takes over for good. Returns true while this thread should hold back (draining).
+   */
+  private maybeMoveToWorker(): boolean {
+    if (!this.autoWorker) return false;
+    if (this.startingWorker === undefined) {
+      if (this.pendingOps() < WORKER_AFTER_OPS) return false;
+      const events = this.transportEvents();
+      this.startingWorker = workerTransport(this.transportInit, {
+        ...events,
+        onReady: () => {
+          if (!this.closed) this.pump();
+        },
+        onFailed: (why) => {
+          if (this.transport === this.startingWorker) return events.onFailed(why);
+          this.log?.warn({ event: 'fib.worker-failed', err: why }, 'netlink worker failed to start; sending routes from the main thread');
+          this.startingWorker?.close();
+          this.startingWorker = undefined;
+          this.autoWorker = false;
+        },
+      });
+      this.startingWorker.unref();
+      return false;
+    }
+    if (!this.startingWorker.ready) return false;
+    if (this.inflight.length > 0) return true;
+    const main = this.transport;
+    this.transport = this.startingWorker;
+    this.autoWorker = false;
+    main.close();
+    this.ctx.pid = this.transport.port;
+    if (this.jobs.length > 0) this.transport.ref();
+    else this.transport.unref();
+    return false;
+  }
+
   /** Requests waiting to be sent plus requests in flight. */
   pendingOps(): number {
     let n = this.inflightOps;
@@ -228,7 +277,7 @@ export class NetlinkAdapter implements KernelRoutePort {
   private pump(): void {
     // First which requests go (bounded by what may be in flight and by echo pacing), then all
     // of them encoded into one buffer: the worker gets one message per pump, not per datagram.
-    if (!this.transport.ready) return;
+    if (!this.transport.ready || this.maybeMoveToWorker()) return;
     const planned: { job: Job; ops: RouteOp[]; bytes: number }[] = [];
     let total = 0;
     while (this.jobs.length > 0 && this.inflightOps < this.transport.maxInFlight) {
@@ -468,6 +517,7 @@ export class NetlinkAdapter implements KernelRoutePort {
     clearTimeout(this.echoStallTimer);
     clearTimeout(this.resyncTimer);
     this.transport.close();
+    if (this.startingWorker !== this.transport) this.startingWorker?.close();
     this.dumpSock?.close();
     this.notifySock?.close();
   }

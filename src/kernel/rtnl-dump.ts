@@ -2,7 +2,7 @@
 // every native-callback path needs. Used only by netlink-adapter.ts.
 
 import { getSystemErrorName } from 'node:util';
-import type { ErrnoException, RawNetlinkSocket } from 'netlink';
+import type { ErrnoException, RawNetlinkSocket } from 'netlink/dist/raw.js';
 import { KernelError } from './errors.js';
 import { NLMSG_DONE, NLMSG_ERROR, RTM_NEWROUTE, decodeErrno, decodeRoute, encodeRouteDump, forEachMessage, type DecodedRoute } from './rtnl-codec.js';
 

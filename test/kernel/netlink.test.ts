@@ -233,6 +233,31 @@ describe.skipIf(!isRoot)('FIB programmer in a network namespace', () => {
     expect((await wrenRoutes()).size).toBe(1 + 24 * 2048);
   });
 
+  it('stays on its own thread for a few routes and moves to a worker for a burst without losing a route', async () => {
+    // A worker thread costs memory every node daemon would pay; only a burst is worth one.
+    // The hand-over happens while requests are pending: none may be lost or mismatched.
+    const r = await runSnippet(
+      'auto-worker',
+      [
+        `const a = new NetlinkAdapter({ protocol: 199 });`,
+        snippetRoute,
+        `const small = await a.apply(Array.from({ length: 100 }, (_, i) => ({ kind: 'add' as const, route: route(i) })));`,
+        `const before = a.thread;`,
+        `const bad = (i: number) => ({ prefix: (0x0c000000 + i * 256) * 64 + 24, nextHops: [{ gateway: 0x0a5c0002 }] });`,
+        `const burst = await Promise.all([0, 1, 2, 3].map((s) => a.apply(Array.from({ length: 2000 }, (_, i) => ({ kind: 'add' as const, route: i === 7 ? bad(s) : route(100 + s * 2000 + i) })))));`,
+        `console.log(JSON.stringify({ small: small.length, before, after: a.thread, failed: burst.map((f) => f.map((x) => x.code)) }));`,
+        `a.close();`,
+      ],
+      [],
+    );
+    expect({ code: r.exitCode, aborted: aborted(r), out: JSON.parse(r.stdout.trim()) as unknown }).toEqual({
+      code: 0,
+      aborted: false,
+      out: { small: 0, before: 'main', after: 'worker', failed: [['ENETUNREACH'], ['ENETUNREACH'], ['ENETUNREACH'], ['ENETUNREACH']] },
+    });
+    expect((await wrenRoutes()).size).toBe(100 + 4 * 1999);
+  });
+
   it('retries a route whose gateway is unreachable and installs it once the gateway is reachable', async () => {
     const d = await driver();
     await d.send({ cmd: 'start', retryBaseMs: 5_000, retryMaxMs: 5_000 });
