@@ -26,7 +26,7 @@
 // more general. The losers are returned in `shadowed` so the daemon can log them.
 
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
+import type * as z from '../config/zod.js';
 import type { peerSchema } from '../config/schema.js';
 import { parseAddress } from '../ipam/cidr.js';
 import { SelfNodeUnknownError } from './errors.js';

@@ -8,7 +8,6 @@
 // misspelled `nodeSelector` silently dropped would turn a rack-local peer into a global one.
 // Errors name each bad field (ClusterRecordError).
 
-import { z } from 'zod';
 import type { KeyValue } from '../datastore/port.js';
 import { parseKey } from '../datastore/keys.js';
 import { BLOCK_SIZE_RANGE, DEFAULT_BLOCK_SIZE } from '../ipam/block.js';
@@ -16,73 +15,77 @@ import { ClusterRecordError, type ClusterRecordKind } from './errors.js';
 import { formatSelector, InvalidSelectorError, parseSelector } from './selector.js';
 
 import { asn, holdTime, ipAddress, ipv4, ipv6, labels } from '../config/fields.js';
+import * as z from '../config/zod.js';
 
 /** Node and peer names: one key segment, DNS-subdomain-like (what Kubernetes allows). */
 export const NAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
 const name = z
   .string()
-  .min(1, 'must not be empty')
-  .max(253, 'at most 253 characters')
-  .regex(NAME_PATTERN, 'letters, digits, ".", "_" and "-" only, starting and ending with a letter or digit');
+  .check(
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(253, 'at most 253 characters'),
+    z.regex(NAME_PATTERN, 'letters, digits, ".", "_" and "-" only, starting and ending with a letter or digit'),
+  );
 
-const blockSize = (family: 4 | 6): z.ZodNumber => {
+const blockSize = (family: 4 | 6): z.ZodMiniNumber<number> => {
   const [min, max] = BLOCK_SIZE_RANGE[family];
-  return z.number().int().min(min, `must be ${min}..${max}`).max(max, `must be ${min}..${max}`);
+  return z.number().check(z.int(), z.minimum(min, `must be ${min}..${max}`), z.maximum(max, `must be ${min}..${max}`));
 };
 
-const selectorText = z.string().superRefine((s, ctx) => {
-  try {
-    parseSelector(s);
-  } catch (e) {
-    if (!(e instanceof InvalidSelectorError)) throw e;
-    ctx.addIssue({ code: 'custom', message: e.message });
-  }
-});
+const selectorText = z.string().check(
+  z.superRefine((s, ctx) => {
+    try {
+      parseSelector(s);
+    } catch (e) {
+      if (!(e instanceof InvalidSelectorError)) throw e;
+      ctx.addIssue({ code: 'custom', message: e.message });
+    }
+  }),
+);
 
 // --- cluster config ---
 
 const clusterConfigSchema = z
-  .object({
+  .strictObject({
     /** The cluster's AS number; a node may override it (NodeRecord.asn). */
     asn,
     /** Every node peers with every other live node. Default on, as in Calico. */
-    nodeToNodeMesh: z.boolean().default(true),
+    nodeToNodeMesh: z._default(z.boolean(), true),
     /** Block length for new pools that do not name one. */
-    blockSize: z
-      .object({ ipv4: blockSize(4).default(DEFAULT_BLOCK_SIZE[4]), ipv6: blockSize(6).default(DEFAULT_BLOCK_SIZE[6]) })
-      .strict()
-      .default({ ipv4: DEFAULT_BLOCK_SIZE[4], ipv6: DEFAULT_BLOCK_SIZE[6] }),
+    blockSize: z._default(z.strictObject({ ipv4: z._default(blockSize(4), DEFAULT_BLOCK_SIZE[4]), ipv6: z._default(blockSize(6), DEFAULT_BLOCK_SIZE[6]) }), {
+      ipv4: DEFAULT_BLOCK_SIZE[4],
+      ipv6: DEFAULT_BLOCK_SIZE[6],
+    }),
     /** Hold time for derived sessions (the daemon's default when absent). */
-    holdTime: holdTime.optional(),
+    holdTime: z.optional(holdTime),
     /** Keepalive interval for derived sessions; below the hold time. */
-    keepaliveTime: z.number().int().min(1).max(21845).optional(),
+    keepaliveTime: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(21845))),
   })
-  .strict()
-  .superRefine((c, ctx) => {
-    if (c.keepaliveTime !== undefined && c.holdTime !== undefined && c.holdTime !== 0 && c.keepaliveTime >= c.holdTime) {
-      ctx.addIssue({ code: 'custom', path: ['keepaliveTime'], message: `must be below holdTime (${c.holdTime})` });
-    }
-  });
+  .check(
+    z.superRefine((c, ctx) => {
+      if (c.keepaliveTime !== undefined && c.holdTime !== undefined && c.holdTime !== 0 && c.keepaliveTime >= c.holdTime) {
+        ctx.addIssue({ code: 'custom', path: ['keepaliveTime'], message: `must be below holdTime (${c.holdTime})` });
+      }
+    }),
+  );
 
 export type ClusterConfig = z.output<typeof clusterConfigSchema>;
 export type ClusterConfigInput = z.input<typeof clusterConfigSchema>;
 
 // --- node ---
 
-const nodeSchema = z
-  .object({
-    name,
-    /** The node's IPv4 address: BGP sessions, router ID, next hop of its pod routes. */
-    ipv4,
-    /** IPv6 next hop for its IPv6 pod routes. */
-    ipv6: ipv6.optional(),
-    /** Overrides the cluster AS for this node. */
-    asn: asn.optional(),
-    /** Present on route reflectors: the RFC 4456 CLUSTER_ID (dotted IPv4 form). */
-    routeReflectorClusterId: ipv4.optional(),
-    labels: labels.default({}),
-  })
-  .strict();
+const nodeSchema = z.strictObject({
+  name,
+  /** The node's IPv4 address: BGP sessions, router ID, next hop of its pod routes. */
+  ipv4,
+  /** IPv6 next hop for its IPv6 pod routes. */
+  ipv6: z.optional(ipv6),
+  /** Overrides the cluster AS for this node. */
+  asn: z.optional(asn),
+  /** Present on route reflectors: the RFC 4456 CLUSTER_ID (dotted IPv4 form). */
+  routeReflectorClusterId: z.optional(ipv4),
+  labels: z._default(labels, {}),
+});
 
 export type NodeRecord = z.output<typeof nodeSchema>;
 export type NodeRecordInput = z.input<typeof nodeSchema>;
@@ -90,39 +93,40 @@ export type NodeRecordInput = z.input<typeof nodeSchema>;
 // --- peer object ---
 
 const peerSchema = z
-  .object({
+  .strictObject({
     name,
     /** An address outside the cluster (a top-of-rack router); exclusive with peerSelector. */
-    peerIp: ipAddress.optional(),
+    peerIp: z.optional(ipAddress),
     /** Required with peerIp; not allowed with peerSelector (each selected node's own AS is used). */
-    asn: asn.optional(),
+    asn: z.optional(asn),
     /** Applies to this node only. */
-    node: name.optional(),
+    node: z.optional(name),
     /** Applies to the nodes matching this selector. Neither node nor nodeSelector: global. */
-    nodeSelector: selectorText.optional(),
+    nodeSelector: z.optional(selectorText),
     /** The peers are the nodes matching this selector (e.g. the route reflectors). */
-    peerSelector: selectorText.optional(),
+    peerSelector: z.optional(selectorText),
     /** Send routes to this peer with their original next hop (eBGP route servers). */
-    keepOriginalNextHop: z.boolean().optional(),
+    keepOriginalNextHop: z.optional(z.boolean()),
   })
-  .strict()
-  .superRefine((p, ctx) => {
-    if (p.peerIp === undefined && p.peerSelector === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['peerIp'], message: 'one of peerIp or peerSelector is required' });
-    }
-    if (p.peerIp !== undefined && p.peerSelector !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['peerSelector'], message: 'peerIp and peerSelector exclude each other' });
-    }
-    if (p.peerIp !== undefined && p.asn === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['asn'], message: 'required with peerIp' });
-    }
-    if (p.peerSelector !== undefined && p.asn !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['asn'], message: "not allowed with peerSelector (each selected node's own AS is used)" });
-    }
-    if (p.node !== undefined && p.nodeSelector !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['nodeSelector'], message: 'node and nodeSelector exclude each other' });
-    }
-  });
+  .check(
+    z.superRefine((p, ctx) => {
+      if (p.peerIp === undefined && p.peerSelector === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['peerIp'], message: 'one of peerIp or peerSelector is required' });
+      }
+      if (p.peerIp !== undefined && p.peerSelector !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['peerSelector'], message: 'peerIp and peerSelector exclude each other' });
+      }
+      if (p.peerIp !== undefined && p.asn === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['asn'], message: 'required with peerIp' });
+      }
+      if (p.peerSelector !== undefined && p.asn !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['asn'], message: "not allowed with peerSelector (each selected node's own AS is used)" });
+      }
+      if (p.node !== undefined && p.nodeSelector !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['nodeSelector'], message: 'node and nodeSelector exclude each other' });
+      }
+    }),
+  );
 
 export type PeerObject = z.output<typeof peerSchema>;
 export type PeerObjectInput = z.input<typeof peerSchema>;
@@ -136,7 +140,7 @@ export function peerScope(p: PeerObject): PeerScope {
 
 // --- validation, parsing, serialisation ---
 
-function issuesOf(error: z.ZodError): string[] {
+function issuesOf(error: z.core.$ZodError): string[] {
   return error.issues.map((i) => {
     if (i.code === 'unrecognized_keys') return i.keys.map((k) => `${[...i.path, k].join('.')}: unknown field`).join('; ');
     const path = i.path.length === 0 ? '(record)' : i.path.join('.');
@@ -144,7 +148,7 @@ function issuesOf(error: z.ZodError): string[] {
   });
 }
 
-function validate<T>(kind: ClusterRecordKind, schema: z.ZodType<T>, input: unknown, subject: string | undefined): T {
+function validate<T>(kind: ClusterRecordKind, schema: z.ZodMiniType<T>, input: unknown, subject: string | undefined): T {
   const r = schema.safeParse(input);
   if (!r.success) throw new ClusterRecordError(kind, subject, issuesOf(r.error));
   return r.data;

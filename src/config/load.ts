@@ -1,7 +1,7 @@
 // Reads and validates a config file. Errors name the file, the field path and what was wrong.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { ZodError } from 'zod';
+import type * as z from './zod.js';
 import { configSchema, type WrenConfig } from './schema.js';
 
 export class ConfigError extends Error {
@@ -25,7 +25,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(top level)';
 }
 
-function zodProblems(err: ZodError): string[] {
+function zodProblems(err: z.core.$ZodError): string[] {
   return err.issues.map((i) => {
     if (i.code === 'unrecognized_keys') return `${formatPath(i.path)}: unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
     return `${formatPath(i.path)}: ${i.message}`;

@@ -2,13 +2,13 @@
 // its key (IpamCorruptRecordError) rather than silently skipped: skipping a block could hand its
 // addresses out twice.
 
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 import type { KeyValue } from '../datastore/port.js';
 import { Block } from './block.js';
 import { parseCidr, type Cidr } from './cidr.js';
 import { IpamCorruptRecordError } from './errors.js';
 
-const poolSchema = z.object({ cidr: z.string(), blockSize: z.number().int(), strictAffinity: z.boolean() });
+const poolSchema = z.object({ cidr: z.string(), blockSize: z.number().check(z.int()), strictAffinity: z.boolean() });
 export type PoolData = z.infer<typeof poolSchema>;
 
 export interface Pool extends PoolData {
@@ -19,21 +19,23 @@ export type AffinityState = 'pending' | 'confirmed';
 const affinitySchema = z.object({ state: z.enum(['pending', 'confirmed']) });
 export type AffinityData = z.infer<typeof affinitySchema>;
 
+const ordinal = z.number().check(z.int(), z.minimum(0));
+
 /** Block CIDR → ordinals held by this handle in that block. */
 /** `node`: the node that allocated for this handle (pods live on one node), so a collector
  * knows whose pod ids decide whether the handle leaked. Absent in records from before it. */
-const handleSchema = z.object({ handle: z.string(), node: z.string().optional(), blocks: z.record(z.string(), z.array(z.number().int().nonnegative())) });
+const handleSchema = z.object({ handle: z.string(), node: z.optional(z.string()), blocks: z.record(z.string(), z.array(ordinal)) });
 export type HandleData = z.infer<typeof handleSchema>;
 
 const blockSchema = z.object({
   cidr: z.string(),
-  affinity: z.string().nullable(),
+  affinity: z.nullable(z.string()),
   bitmap: z.string(),
   handles: z.record(z.string(), z.string()),
-  freed: z.array(z.tuple([z.number().int().nonnegative(), z.number()])),
+  freed: z.array(z.tuple([ordinal, z.number()])),
 });
 
-function parseJson<T>(kv: KeyValue, schema: z.ZodType<T>): T {
+function parseJson<T>(kv: KeyValue, schema: z.ZodMiniType<T>): T {
   let raw: unknown;
   try {
     raw = JSON.parse(kv.value);
