@@ -25,6 +25,28 @@ interface Conn {
   socket: Socket;
   framer: Framer;
   ctx: MessageContext;
+  /** writes are being collected until the end of this tick (see writeTo) */
+  corked: boolean;
+}
+
+/**
+ * Messages written to one connection in the same tick (KEEPALIVE after OPEN, an initial table
+ * and its End-of-RIB, a batch of UPDATEs) leave in one writev instead of one syscall each: each
+ * write to a local peer also wakes it, which in a large mesh on a busy host costs more than
+ * the bytes.
+ */
+function writeTo(conn: Conn, buf: Buffer): void {
+  if (!conn.corked) {
+    conn.corked = true;
+    conn.socket.cork();
+    process.nextTick(uncork, conn);
+  }
+  conn.socket.write(buf);
+}
+
+function uncork(conn: Conn): void {
+  conn.corked = false;
+  conn.socket.uncork();
 }
 
 export interface PeerRunnerComponents {
@@ -272,7 +294,7 @@ export class PeerRunner implements EnginePeer {
   }
 
   private attach(id: number, socket: Socket, isConnected: () => boolean = () => true): void {
-    const conn: Conn = { id, socket, framer: new Framer(), ctx: DEFAULT_CODEC_CONTEXT };
+    const conn: Conn = { id, socket, framer: new Framer(), ctx: DEFAULT_CODEC_CONTEXT, corked: false };
     this.conns.set(id, conn);
     socket.on('data', (chunk: Buffer) => this.receive(conn, chunk));
     socket.on('drain', () => this.drainListener?.());
@@ -374,7 +396,7 @@ export class PeerRunner implements EnginePeer {
       sourceId,
       write(buf: Buffer, count: number): void {
         if (!conn || conn.socket.destroyed || runner.conns.get(conn.id) !== conn) return;
-        conn.socket.write(buf);
+        writeTo(conn, buf);
         runner.sent.update += count;
         runner.c.metrics.messageCount(runner.label, 'out', 'update', count);
       },
@@ -411,7 +433,7 @@ export class PeerRunner implements EnginePeer {
       this.c.logger.error({ event: 'message.encode-failed', peer: this.peer.address, kind: msg.kind, err: e instanceof Error ? e.message : String(e) }, 'cannot encode message');
       return;
     }
-    conn.socket.write(buf);
+    writeTo(conn, buf);
     this.sent[msg.kind]++;
     this.c.metrics.message(this.label, 'out', msg.kind);
     if (msg.kind === 'notification') {
