@@ -68,8 +68,13 @@ export const configSchema = z
     alwaysCompareMed: flag(false),
     /** most equal-cost paths kept per prefix for ECMP */
     maxPaths: z._default(intRange(1, 64), 16),
-    /** how next hops are resolved: connected subnets of this host, or every next hop usable */
-    nextHopResolution: z._default(z.enum(['connected', 'any']), 'connected'),
+    /**
+     * how next hops are resolved: 'kernel' (the kernel's routing table: connected subnets,
+     * static and other daemons' routes, never Wren's own), 'connected' (subnets of this host's
+     * interfaces), 'any' (every next hop usable). Absent: 'kernel' with the kernel programmer
+     * on, else 'connected' (see nextHopResolutionOf).
+     */
+    nextHopResolution: z.optional(z.enum(['kernel', 'connected', 'any'])),
     metrics: z.optional(z.strictObject({ listen: z.string().check(z.regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+|localhost):\d{1,5}$/, 'must be HOST:PORT')) })),
     kernel: z._default(
       z.strictObject({
@@ -183,3 +188,8 @@ export const configSchema = z
 
 export type WrenConfig = z.output<typeof configSchema>;
 export type PeerConfig = z.output<typeof peerSchema>;
+
+/** The next-hop resolution in effect: the configured one, else 'kernel' when Wren programs the kernel. */
+export function nextHopResolutionOf(cfg: Pick<WrenConfig, 'nextHopResolution' | 'kernel'>): 'kernel' | 'connected' | 'any' {
+  return cfg.nextHopResolution ?? (cfg.kernel.enabled ? 'kernel' : 'connected');
+}

@@ -12,13 +12,19 @@
 // - Failures are retried with exponential back-off, and at once when a link or address changes
 //   (the usual cure for ENETUNREACH / ENODEV). Lost notifications (ENOBUFS), unknown outcomes
 //   and EEXIST trigger a full resync (dump + diff), which also runs periodically.
+// - Next hops (next-hop-feed.ts): every dump also loads the table's other routes (connected,
+//   static, other daemons') into a resolver the route engine uses, kept current by their
+//   notifications. A next hop behind a gateway route is installed through that route's
+//   gateways, and re-installed when they change.
 
 import type { Logger } from 'pino';
 import { bytesToIpv6, formatPrefix4, ipv6ToBytes } from '../lib/prefix.js';
 import { diffOne, indexRoutes, routeSatisfies } from './diff.js';
 import { NetlinkAdapter } from './netlink-adapter.js';
+import type { NextHopTableChange } from './kernel-next-hops.js';
+import { KernelNextHopFeed } from './next-hop-feed.js';
 import { NextHopInterner, RouteStateTable, type RouteState } from './route-state.js';
-import type { DesiredRoute, KernelNextHop, KernelRouteEvent, KernelRoutePort, RouteKey, RouteOp, RouteOpFailure } from './types.js';
+import type { DesiredRoute, KernelNextHop, KernelRouteEvent, KernelRoutePort, RouteKey, RouteOp, RouteOpFailure, TableDump } from './types.js';
 
 export interface FibProgrammerInit {
   /** Routing protocol number of Wren's routes; default 199. */
@@ -70,7 +76,24 @@ function canonicalHop(nh: KernelNextHop): KernelNextHop {
   return typeof nh.gateway === 'string' ? { ...nh, gateway: bytesToIpv6(ipv6ToBytes(nh.gateway)) } : nh;
 }
 
+function sameHops(a: readonly KernelNextHop[], b: readonly KernelNextHop[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.gateway !== y.gateway || x.ifindex !== y.ifindex || x.onlink !== y.onlink) return false;
+  }
+  return true;
+}
+
 export class FibProgrammer {
+  /**
+   * Next-hop resolution from the kernel's other routes in our table: the route engine's
+   * resolver once the first dump is in (null before, and with a kernel port that cannot dump
+   * other protocols' routes).
+   */
+  readonly nextHops: KernelNextHopFeed;
   private readonly protocol: number;
   private readonly log: Logger;
   private readonly kernel: KernelRoutePort;
@@ -107,6 +130,7 @@ export class FibProgrammer {
     this.retryBaseMs = init.retryBaseMs ?? 250;
     this.retryMaxMs = init.retryMaxMs ?? 10_000;
     this.flushEarly = Math.max(1, init.flushEarly ?? 2048);
+    this.nextHops = new KernelNextHopFeed({ protocol: this.protocol });
     this.kernel =
       components.kernel ??
       new NetlinkAdapter({ protocol: this.protocol, table: init.table ?? 254, logger: this.log, ...(init.metric === undefined ? {} : { metric: init.metric }) });
@@ -114,12 +138,16 @@ export class FibProgrammer {
 
   /** Dumps the kernel's Wren routes (adopting them), subscribes to changes, applies set()s made so far. */
   async start(): Promise<void> {
-    const routes = await this.kernel.dump();
+    const routes = await this.dumpTable();
     for (const [k, r] of indexRoutes(routes)) this.setHave(this.state.obtain(k), r);
     this.kernel.subscribe({
       onRoute: (ev) => this.onKernelRoute(ev),
+      onForeignRoute: (ev) => this.onNextHopChange(this.nextHops.onRoute(ev)),
       onResync: (reason) => this.requestResync(reason === 'paused' ? 'notifications-paused' : 'notifications-lost'),
       onLinkChange: () => this.retryNow(),
+      onLink: (ev) => {
+        if (this.nextHops.needsDump(ev)) this.requestResync('link-down');
+      },
     });
     this.started = true;
     const thread = this.kernel instanceof NetlinkAdapter ? { thread: this.kernel.thread } : {};
@@ -139,18 +167,26 @@ export class FibProgrammer {
       const s = this.state.get(prefix);
       if (s === undefined) return;
       s.want = undefined;
+      s.wish = undefined;
       this.clearFailure(s);
       this.markDirty(s);
       this.flushIfLarge();
       return;
     }
     const s = this.state.obtain(prefix);
-    s.want =
-      target === 'blackhole'
-        ? { prefix, nextHops: [], blackhole: true }
-        : 'device' in target
-          ? { prefix, nextHops: [], device: target.device }
-          : { prefix, nextHops: this.hops.intern(target) };
+    if (target === 'blackhole') {
+      s.want = { prefix, nextHops: [], blackhole: true };
+      s.wish = undefined;
+    } else if ('device' in target) {
+      s.want = { prefix, nextHops: [], device: target.device };
+      s.wish = undefined;
+    } else {
+      const wish = this.hops.intern(target);
+      // Unresolvable next hops go as they are: the kernel says why it refuses them.
+      const hops = this.nextHops.translate(wish) ?? wish;
+      s.want = { prefix, nextHops: hops };
+      s.wish = hops === wish ? undefined : wish;
+    }
     this.clearFailure(s);
     this.markDirty(s);
     this.flushIfLarge();
@@ -222,6 +258,57 @@ export class FibProgrammer {
     }
     this.kernel.close();
     this.log.info({ event: 'fib.stopped', flushed, kept: opts.flush === true ? 0 : this.installedCount }, 'fib programmer stopped');
+  }
+
+  /** One dump of our table: our routes returned, the others handed to next-hop resolution. */
+  private async dumpTable(): Promise<DesiredRoute[]> {
+    const k = this.kernel;
+    if (k.dumpAll === undefined) return k.dump();
+    const first = !this.nextHops.table.loaded;
+    this.nextHops.dumpStarted();
+    let d: TableDump;
+    try {
+      d = await k.dumpAll();
+    } catch (err) {
+      this.nextHops.dumpDone(undefined);
+      throw err;
+    }
+    const ch = this.nextHops.dumpDone(d.foreign);
+    if (first) {
+      this.log.info({ event: 'next-hop.kernel-loaded', routes: this.nextHops.table.size }, 'next hops resolved from the kernel routing table');
+      this.retranslate(undefined);
+    } else {
+      this.onNextHopChange(ch);
+    }
+    return d.ours;
+  }
+
+  private onNextHopChange(ch: NextHopTableChange): void {
+    if (this.stopped || (!ch.all && ch.nextHops.size === 0)) return;
+    this.retranslate(ch.all ? undefined : ch.nextHops);
+  }
+
+  /**
+   * Next hops' answers changed: routes through them get their kernel next hops again (all
+   * routes when `only` is undefined). A next hop that became unresolvable is left as it is:
+   * the RIB withdraws or replaces the route once it has recomputed.
+   */
+  private retranslate(only: ReadonlySet<number | string> | undefined): void {
+    let changed = 0;
+    this.state.forEach((s) => {
+      const want = s.want;
+      if (want === undefined || want.blackhole === true || want.device !== undefined) return;
+      const wish = s.wish ?? want.nextHops;
+      if (only !== undefined && !wish.some((h) => only.has(h.gateway))) return;
+      const hops = this.nextHops.translate(wish);
+      if (hops === undefined || sameHops(hops, want.nextHops)) return;
+      s.want = { prefix: want.prefix, nextHops: hops };
+      s.wish = hops === wish ? undefined : wish;
+      this.clearFailure(s);
+      this.markDirty(s);
+      changed++;
+    });
+    if (changed > 0) this.log.info({ event: 'next-hop.reinstall', routes: changed }, 'kernel next hops changed; re-installing routes through them');
   }
 
   private setHave(s: RouteState, route: DesiredRoute | undefined): void {
@@ -438,7 +525,7 @@ export class FibProgrammer {
   private async resync(reason: string): Promise<void> {
     // Let the ops in flight land first, so the dump and our view agree on them.
     await Promise.allSettled([...this.applying]);
-    const dumped = indexRoutes(await this.kernel.dump());
+    const dumped = indexRoutes(await this.dumpTable());
     if (this.stopped) return;
     this.state.forEach((s) => {
       s.echoes = 0;

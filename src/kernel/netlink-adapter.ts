@@ -36,6 +36,10 @@
 //   sends the datagrams, bounds its own requests in flight by its receive buffer, and hands
 //   the replies back. Should the worker fail, the adapter carries on with a socket of its own
 //   (requests in flight then have an unknown outcome: 'ENOBUFS').
+// - Other protocols' routes in our table (connected, static, other daemons') are what next
+//   hops resolve through: dumpAll() returns them with ours from the same dump, and their
+//   notifications go to onForeignRoute, decoded in full (rtnl-foreign-codec.ts). While the
+//   route groups are left for a burst those are missed too; the resync that follows reloads them.
 
 import { endianness } from 'node:os';
 import type { Logger } from 'pino';
@@ -48,6 +52,7 @@ import {
   AF_INET6,
   BARRIER_LENGTH,
   NLMSG_ERROR,
+  NLM_F_REPLACE,
   RTM_DELROUTE,
   RTM_NEWROUTE,
   RTNLGRP_IPV4_IFADDR,
@@ -63,7 +68,8 @@ import {
   writeRouteMessage,
   type RouteEncodeContext,
 } from './rtnl-codec.js';
-import type { DesiredRoute, KernelEventHandlers, KernelRoutePort, RouteOp, RouteOpFailure } from './types.js';
+import { decodeForeignRoute, decodeLinkEvent, routeProtocol } from './rtnl-foreign-codec.js';
+import type { DesiredRoute, ForeignRoute, KernelEventHandlers, KernelRoutePort, RouteOp, RouteOpFailure, TableDump } from './types.js';
 
 const NETLINK_ROUTE = 0;
 const RTM_NEWLINK = 16;
@@ -448,33 +454,44 @@ export class NetlinkAdapter implements KernelRoutePort {
 
   /** Every IPv4 and IPv6 route in our table with our protocol number. */
   async dump(): Promise<DesiredRoute[]> {
+    return (await this.dumpTable(false)).ours;
+  }
+
+  /** Our routes and, in the same dump, every other route of our table (next-hop resolution). */
+  dumpAll(): Promise<TableDump> {
+    return this.dumpTable(true);
+  }
+
+  private async dumpTable(foreign: boolean): Promise<TableDump> {
     for (let attempt = 1; ; attempt++) {
-      const { routes, interrupted } = await this.dumpOnce();
+      const out: TableDump = { ours: [], foreign: [] };
+      let interrupted = false;
+      for (const family of [AF_INET, AF_INET6]) {
+        interrupted = (await this.dumpFamily(family, out.ours, foreign ? out.foreign : undefined)) || interrupted;
+      }
       // NLM_F_DUMP_INTR: the table changed during the dump; the result may be inconsistent.
-      if (!interrupted || attempt >= 3) return routes;
+      if (!interrupted || attempt >= 3) return out;
     }
   }
 
-  private async dumpOnce(): Promise<{ routes: DesiredRoute[]; interrupted: boolean }> {
-    const routes: DesiredRoute[] = [];
-    let interrupted = false;
-    for (const family of [AF_INET, AF_INET6]) {
-      interrupted = (await this.dumpFamily(family, routes)) || interrupted;
-    }
-    return { routes, interrupted };
-  }
-
-  private dumpFamily(family: number, out: DesiredRoute[]): Promise<boolean> {
+  private dumpFamily(family: number, ours: DesiredRoute[], foreign: ForeignRoute[] | undefined): Promise<boolean> {
     if (this.closed) return Promise.reject(new KernelError('netlink-closed', 'netlink adapter is closed'));
     const sock = (this.dumpSock ??= new RawNetlinkSocket(NETLINK_ROUTE, { recvBufferSize: 1 << 20, sendBufferSize: 1 << 16 }));
-    return dumpRouteFamily(sock, family, this.nextSeqRange(0), (r) => {
-      if (r.protocol === this.protocol && r.table === this.table) out.push(r.route);
+    return dumpRouteFamily(sock, family, this.nextSeqRange(0), (msg, m) => {
+      if (routeProtocol(msg, m) === this.protocol) {
+        const r = decodeRoute(msg, m);
+        if (r !== undefined && r.table === this.table) ours.push(r.route);
+      } else if (foreign !== undefined) {
+        const r = decodeForeignRoute(msg, m);
+        if (r !== undefined && r.table === this.table) foreign.push(r.route);
+      }
     });
   }
 
   /**
-   * Route notifications for our table (every protocol; the caller filters), link and address
-   * changes, and ENOBUFS (notifications lost) as onResync.
+   * Route notifications for our table (every protocol; the caller filters; other protocols'
+   * also decoded in full for onForeignRoute), link and address changes, and ENOBUFS
+   * (notifications lost) as onResync.
    */
   subscribe(handlers: KernelEventHandlers): void {
     if (this.closed) throw new KernelError('netlink-closed', 'netlink adapter is closed');
@@ -489,12 +506,22 @@ export class NetlinkAdapter implements KernelRoutePort {
         let echoes = 0;
         forEachMessage(msg, (m) => {
           if (m.type === RTM_NEWROUTE || m.type === RTM_DELROUTE) {
+            if (handlers.onForeignRoute !== undefined && routeProtocol(msg, m) !== this.protocol) {
+              const f = decodeForeignRoute(msg, m);
+              if (f !== undefined && f.table === this.table) {
+                handlers.onForeignRoute({ kind: m.type === RTM_NEWROUTE ? 'new' : 'del', route: f.route, ...(m.flags & NLM_F_REPLACE ? { replace: true } : {}) });
+              }
+            }
             const r = decodeRoute(msg, m);
             if (r === undefined || r.table !== this.table) return;
             if (r.protocol === this.protocol) echoes++;
             handlers.onRoute({ kind: m.type === RTM_NEWROUTE ? 'new' : 'del', protocol: r.protocol, table: r.table, route: r.route });
           } else if (m.type >= RTM_NEWLINK && m.type <= RTM_DELADDR) {
             linkChange = true;
+            if (handlers.onLink !== undefined) {
+              const ev = decodeLinkEvent(msg, m);
+              if (ev !== undefined) handlers.onLink(ev);
+            }
           }
         });
         if (linkChange) handlers.onLinkChange?.();

@@ -18,8 +18,13 @@ export interface Failure {
 
 export interface RouteState {
   readonly key: RouteKey;
-  /** What the RIB wants; undefined: nothing (withdrawn, or never wanted). */
+  /** What the RIB wants, as the kernel gets it; undefined: nothing (withdrawn, or never wanted). */
   want: DesiredRoute | undefined;
+  /**
+   * The RIB's own next hops when `want` carries others (a next hop behind a gateway route is
+   * installed through that route's gateways, next-hop-feed.ts); undefined when they are the same.
+   */
+  wish: KernelNextHop[] | undefined;
   /** Our route in the kernel as far as we know (dump, our acked ops, notifications). */
   have: DesiredRoute | undefined;
   /** Waiting in the programmer's queue to be diffed and applied. */
@@ -51,7 +56,7 @@ export class RouteStateTable {
   obtain(key: RouteKey): RouteState {
     let s = this.get(key);
     if (s === undefined) {
-      s = { key, want: undefined, have: undefined, dirty: false, inFlight: false, echoes: 0, failure: undefined, drifted: false };
+      s = { key, want: undefined, wish: undefined, have: undefined, dirty: false, inFlight: false, echoes: 0, failure: undefined, drifted: false };
       if (typeof key === 'number') this.v4.set(key, s);
       else this.v6.set(key, s);
     }

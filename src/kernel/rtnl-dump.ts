@@ -4,7 +4,7 @@
 import { getSystemErrorName } from 'node:util';
 import type { ErrnoException, RawNetlinkSocket } from 'netlink/dist/raw.js';
 import { KernelError } from './errors.js';
-import { NLMSG_DONE, NLMSG_ERROR, RTM_NEWROUTE, decodeErrno, decodeRoute, encodeRouteDump, forEachMessage, type DecodedRoute } from './rtnl-codec.js';
+import { NLMSG_DONE, NLMSG_ERROR, RTM_NEWROUTE, decodeErrno, encodeRouteDump, forEachMessage, type NetlinkMessageView } from './rtnl-codec.js';
 
 /** The table changed during the dump (linux/netlink.h); the result may be inconsistent. */
 const NLM_F_DUMP_INTR = 0x10;
@@ -35,11 +35,12 @@ export function guard(fn: () => void): void {
 
 /**
  * Dumps one address family's routes (every table and protocol: without NETLINK_GET_STRICT_CHK,
- * which the package cannot set, the kernel ignores dump filters) and hands each to `visit`.
+ * which the package cannot set, the kernel ignores dump filters) and hands each RTM_NEWROUTE
+ * message to `visit` undecoded (the caller decodes only what it keeps).
  * Resolves with whether the kernel flagged the dump as interrupted. Dumps are flow-controlled
  * by the kernel, so the socket's buffer cannot overflow.
  */
-export function dumpRouteFamily(sock: RawNetlinkSocket, family: number, seq: number, visit: (r: DecodedRoute) => void): Promise<boolean> {
+export function dumpRouteFamily(sock: RawNetlinkSocket, family: number, seq: number, visit: (msg: Buffer, m: NetlinkMessageView) => void): Promise<boolean> {
   return new Promise((resolve, reject) => {
     let interrupted = false;
     const done = (err?: Error): void => {
@@ -61,9 +62,7 @@ export function dumpRouteFamily(sock: RawNetlinkSocket, family: number, seq: num
             const code = errnoName(decodeErrno(msg, m));
             return done(new KernelError('netlink-dump-failed', `route dump refused: ${code}`, code));
           }
-          if (m.type !== RTM_NEWROUTE) return;
-          const r = decodeRoute(msg, m);
-          if (r !== undefined) visit(r);
+          if (m.type === RTM_NEWROUTE) visit(msg, m);
         }),
       );
     sock.on('message', onMessage);

@@ -57,9 +57,71 @@ export interface KernelRouteEvent {
   route: DesiredRoute;
 }
 
+/**
+ * What rtm_type says about forwarding: 'unicast' forwards; a next hop behind any of the other
+ * kinds is unreachable. 'other' (local, broadcast, multicast, anycast, nat) says nothing about
+ * reaching a next hop and is ignored by next-hop resolution.
+ */
+export type ForeignRouteType = 'unicast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'other';
+
+/** One next hop of a route that is not Wren's: a gateway, or (no gateway) a directly connected link. */
+export interface ForeignHop {
+  /** IPv4 address as u32, or IPv6 address text. */
+  gateway?: number | string;
+  ifindex?: number;
+  onlink?: boolean;
+}
+
+/**
+ * A route of another protocol in our table (connected, static, another daemon's), as next-hop
+ * resolution sees it.
+ */
+export interface ForeignRoute {
+  /** IPv4: address*64+length; IPv6: canonical "addr/len". */
+  prefix: number | string;
+  /** rtm_protocol (2 kernel, 3 boot, 4 static …). */
+  protocol: number;
+  type: ForeignRouteType;
+  /** RTA_PRIORITY; 0 when absent. */
+  metric: number;
+  /** rtm_tos: routes for one ToS only (0: all traffic). */
+  tos: number;
+  /** Empty for blackholes and the like, and for routes through a nexthop object without details. */
+  hops: ForeignHop[];
+}
+
+/**
+ * A notification for a route that is not Wren's. `replace`: NLM_F_REPLACE (the route replaced
+ * one with the same key); without it a new route with the same key adds next hops (IPv6 ECMP
+ * siblings, NLM_F_APPEND).
+ */
+export interface ForeignRouteEvent {
+  kind: 'new' | 'del';
+  route: ForeignRoute;
+  replace?: boolean;
+}
+
+/** A link or address notification, reduced to what next-hop resolution needs. */
+export interface LinkEvent {
+  kind: 'link-new' | 'link-del' | 'addr-new' | 'addr-del';
+  ifindex: number;
+  /** link-new only: IFF_UP is set. */
+  up?: boolean;
+}
+
+/** Everything a dump found in our table: our routes, and (for next-hop resolution) the others. */
+export interface TableDump {
+  ours: DesiredRoute[];
+  foreign: ForeignRoute[];
+}
+
 export interface KernelEventHandlers {
   /** A route in our table changed (any protocol: the caller filters). */
   onRoute(event: KernelRouteEvent): void;
+  /** A route in our table with another protocol changed (decoded for next-hop resolution). */
+  onForeignRoute?(event: ForeignRouteEvent): void;
+  /** A link or address changed (detail of onLinkChange, which is called as well). */
+  onLink?(event: LinkEvent): void;
   /**
    * Notifications were missed: lost to a full buffer ('overflow'), or not listened to during
    * a large burst of our own ops ('paused'). The caller must dump and reconcile.
@@ -73,6 +135,8 @@ export interface KernelEventHandlers {
 export interface KernelRoutePort {
   /** Every IPv4 and IPv6 route in our table with our protocol number. */
   dump(): Promise<DesiredRoute[]>;
+  /** One dump for both: our routes and every other route in our table (next-hop resolution). */
+  dumpAll?(): Promise<TableDump>;
   /** Sends every op, pipelined; resolves once each is acknowledged, with the failures only. */
   apply(ops: readonly RouteOp[]): Promise<RouteOpFailure[]>;
   subscribe(handlers: KernelEventHandlers): void;

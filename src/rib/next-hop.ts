@@ -1,8 +1,9 @@
 // Next-hop resolution (RFC 4271 §9.1.2.1): a route whose NEXT_HOP cannot be resolved is not
 // eligible for the decision process, and the IGP cost to the next hop is a tie-breaker
 // (§9.1.2.2 e). The RIB only sees this interface; the daemon fills it in — connected prefixes
-// today, kernel routes when the kernel layer lands. After the answers change the owner calls
-// Rib.recomputeAll() (the RIB caches nothing across that call).
+// of the host's interfaces, or the kernel's routing table (src/kernel/kernel-next-hops.ts, fed
+// through a NextHopFeed) when the kernel programmer runs. After the answers change the owner
+// calls Rib.recomputeAll() (the RIB caches nothing across that call).
 import type { NetworkInterfaceInfo } from 'node:os';
 import { ipv4ToNumber, ipv6ToBytes, bytesToIpv6 } from '../lib/prefix.js';
 
@@ -15,6 +16,18 @@ export interface NextHopResolution {
 export interface NextHopResolver {
   /** IPv4 next hops are u32 numbers, IPv6 ones canonical text. */
   resolve(nextHop: number | string): NextHopResolution;
+}
+
+/**
+ * Answers that change over time (the kernel's routing table). `resolver` is null until the
+ * first complete view is in. Listeners are told when an answer that matters to the decision
+ * process (reachability, cost) may have changed, and once when the resolver becomes available;
+ * they should re-run the decision (Rib.setResolver / recomputeAll), coalesced.
+ */
+export interface NextHopFeed {
+  readonly resolver: NextHopResolver | null;
+  /** Returns a function that removes the listener. */
+  subscribe(listener: () => void): () => void;
 }
 
 export const REACHABLE: NextHopResolution = Object.freeze({ reachable: true, igpCost: 0 });

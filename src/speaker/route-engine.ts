@@ -4,11 +4,11 @@
 // socket directly (members write).
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import type { Logger } from 'pino';
-import type { PeerConfig, WrenConfig } from '../config/schema.js';
+import { nextHopResolutionOf, type PeerConfig, type WrenConfig } from '../config/schema.js';
 import { Rib } from '../rib/rib.js';
 import type { BestChange } from '../rib/loc-rib.js';
 import type { Path, PathSource } from '../rib/types.js';
-import { ConnectedResolver } from '../rib/next-hop.js';
+import { ConnectedResolver, type NextHopFeed } from '../rib/next-hop.js';
 import { importCheck, type LoopReason } from '../reflector/import.js';
 import { exportSignature, type ExportTarget } from '../reflector/export-target.js';
 import { compilePolicy, type CompiledPolicy } from '../policy/compile.js';
@@ -76,6 +76,8 @@ export interface FibSink {
   set(prefix: number | string, target: { gateway: number | string }[] | LocalKernelTarget | null): void;
   /** the RIB has converged: kernel routes of Wren's that it does not want may go now */
   converged(): void;
+  /** next-hop resolution from the kernel's routing table (the FibProgrammer's) */
+  readonly nextHops?: NextHopFeed;
 }
 
 export interface RouteEngineComponents {
@@ -113,28 +115,67 @@ export class RouteEngine {
   constructor(private cfg: WrenConfig, private readonly c: RouteEngineComponents) {
     this.routerId = ipv4ToNumber(cfg.routerId);
     this.clusterId = ipv4ToNumber(cfg.clusterId ?? cfg.routerId);
+    // 'kernel': the kernel's routing table (connected subnets, static and other daemons' routes)
+    // once it is loaded; the interfaces' subnets until then (and without a kernel programmer).
+    const mode = nextHopResolutionOf(cfg);
+    this.kernelNextHops = mode === 'kernel' ? (c.fib?.nextHops ?? null) : null;
+    const kernelResolver = this.kernelNextHops?.resolver ?? null;
     this.rib = new Rib({
-      resolver: cfg.nextHopResolution === 'any' ? ConnectedResolver.everythingReachable() : ConnectedResolver.fromInterfaces(this.interfaces()),
+      resolver: mode === 'any' ? ConnectedResolver.everythingReachable() : (kernelResolver ?? ConnectedResolver.fromInterfaces(this.interfaces())),
       alwaysCompareMed: cfg.alwaysCompareMed,
       maxPaths: cfg.maxPaths,
     });
     this.localSource = { id: LOCAL_SOURCE_ID, address: 'local', addressKey: 0, bgpId: this.routerId, asn: cfg.asn, kind: 'local', rrClient: false };
     this.setOriginated(cfg.originate);
-    if (cfg.nextHopResolution === 'connected') {
+    if (mode !== 'any' && kernelResolver === null) {
       // Addresses come and go (DHCP, a new interface): re-resolve when the connected set changes.
-      // The kernel issue replaces this poll with route and address notifications.
+      // Without the kernel programmer this poll is all there is; with it, it runs only until
+      // the kernel's table is loaded, whose notifications then say when to re-resolve.
       this.connectedKey = connectedSignature(this.interfaces());
       this.connectedTimer = setInterval(() => this.refreshConnected(), CONNECTED_POLL_MS);
       this.connectedTimer.unref();
     }
+    this.unsubscribeNextHops = this.kernelNextHops?.subscribe(() => this.kernelNextHopsChanged()) ?? null;
   }
 
   private connectedKey = '';
   private readonly interfaces = (): NodeJS.Dict<NetworkInterfaceInfo[]> => (this.c.interfaces ?? networkInterfaces)();
   private connectedTimer: NodeJS.Timeout | null = null;
+  private readonly kernelNextHops: NextHopFeed | null;
+  private readonly unsubscribeNextHops: (() => void) | null;
+  private resolveTimer: NodeJS.Timeout | null = null;
+  private lastResolveAt = -Infinity;
+
+  /**
+   * The kernel's answers changed (or were loaded): the decision runs again, at most every
+   * RESOLVE_COALESCE_MS, since a burst of route notifications would otherwise recompute the
+   * whole RIB per notification.
+   */
+  private kernelNextHopsChanged(): void {
+    if (this.resolveTimer !== null) return;
+    const wait = Math.max(0, this.lastResolveAt + RESOLVE_COALESCE_MS - performance.now());
+    this.resolveTimer = setTimeout(() => {
+      this.resolveTimer = null;
+      this.applyKernelResolver();
+    }, wait);
+    this.resolveTimer.unref();
+  }
+
+  private applyKernelResolver(): void {
+    const resolver = this.kernelNextHops?.resolver;
+    if (!resolver) return;
+    if (this.connectedTimer) {
+      clearInterval(this.connectedTimer);
+      this.connectedTimer = null;
+    }
+    if (this.rib.resolver !== resolver) this.c.logger.info({ event: 'next-hop.kernel' }, 'resolving next hops from the kernel routing table');
+    this.lastResolveAt = performance.now();
+    this.rib.setResolver(resolver, (ch) => this.onChange(ch));
+    this.scheduleFlush();
+  }
 
   private refreshConnected(): void {
-    if (this.cfg.nextHopResolution !== 'connected') return;
+    if (this.connectedTimer === null) return;
     const ifaces = this.interfaces();
     const key = connectedSignature(ifaces);
     if (key === this.connectedKey) return;
@@ -615,6 +656,8 @@ export class RouteEngine {
     for (const e of this.peers.values()) if (e.staleTimer) clearTimeout(e.staleTimer);
     if (this.convergence) clearTimeout(this.convergence.timer);
     if (this.connectedTimer) clearInterval(this.connectedTimer);
+    if (this.resolveTimer) clearTimeout(this.resolveTimer);
+    this.unsubscribeNextHops?.();
   }
 }
 
@@ -635,6 +678,8 @@ function shortKey(key: string): string {
 }
 
 const CONNECTED_POLL_MS = 5000;
+/** Shortest time between two decision re-runs for kernel next-hop changes. */
+const RESOLVE_COALESCE_MS = 100;
 
 /** The connected subnets as one comparable string. */
 function connectedSignature(ifaces: NodeJS.Dict<NetworkInterfaceInfo[]>): string {
