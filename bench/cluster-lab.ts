@@ -156,7 +156,7 @@ export function spawnWren(lab: Lab, o: WrenNodeInit): WrenNode {
   const daemon = lab.spawn(o.host.ns, process.execPath, [...o.nodeArgs, WREN_BIN, 'daemon', '--config', configFile, '--control', control], {
     logFile: join(dir, 'wren.log'),
     name: `wren@${o.host.name}`,
-    env: { ...process.env, WREN_LOG_LEVEL: 'info', ...(o.env ?? {}) },
+    env: { ...process.env, WREN_LOG_LEVEL: process.env.WREN_LOG_LEVEL ?? 'info', ...(o.env ?? {}) },
   });
   return { k: o.k, name, host: o.host, daemon, control, reflector: o.reflector, spawnedAt: wallMs() };
 }

@@ -35,6 +35,13 @@ interface Conn {
  * write to a local peer also wakes it, which in a large mesh on a busy host costs more than
  * the bytes.
  */
+interface TimerEntry {
+  handle: NodeJS.Timeout;
+  seconds: number;
+  /** bumped on every refresh, so an expiry already decided before it is void */
+  generation: number;
+}
+
 function writeTo(conn: Conn, buf: Buffer): void {
   if (!conn.corked) {
     conn.corked = true;
@@ -80,7 +87,7 @@ function jitter(timer: TimerName, seconds: number): number {
 export class PeerRunner implements EnginePeer {
   private state: PeerState;
   private readonly conns = new Map<number, Conn>();
-  private readonly timers = new Map<string, { handle: NodeJS.Timeout; seconds: number }>();
+  private readonly timers = new Map<string, TimerEntry>();
   private stopped = false;
   visibleState: VisibleState = 'Idle';
   since = new Date();
@@ -203,17 +210,29 @@ export class PeerRunner implements EnginePeer {
         // The Hold timer is re-armed by every KEEPALIVE and UPDATE: refresh() is far cheaper
         // than a new timeout per message.
         if (prev && prev.seconds === e.seconds && e.timer === 'Hold') {
+          prev.generation++;
           prev.handle.refresh();
           return;
         }
         if (prev) clearTimeout(prev.handle);
         const conn = e.conn;
-        const handle = setTimeout(() => {
-          this.timers.delete(key);
-          this.input(conn === undefined ? { kind: 'timer', timer: e.timer } : { kind: 'timer', timer: e.timer, conn });
-        }, jitter(e.timer, e.seconds) * 1000);
-        handle.unref();
-        this.timers.set(key, { handle, seconds: e.seconds });
+        const expire = (): void => {
+          // Node runs due timers before it polls for I/O. On a busy host a timer can come due
+          // while what would have stopped it (the connect completing, a KEEPALIVE) already
+          // waits unread; expiring then drops a session that was fine (seen in a 100-node
+          // mesh: a third of the first connects abandoned as "timed out"). So the expiry is
+          // decided after this turn's poll, and only if nothing re-armed, refreshed or
+          // cancelled the timer meanwhile.
+          const generation = entry.generation;
+          setImmediate(() => {
+            if (this.timers.get(key) !== entry || entry.generation !== generation) return;
+            this.timers.delete(key);
+            this.input(conn === undefined ? { kind: 'timer', timer: e.timer } : { kind: 'timer', timer: e.timer, conn });
+          });
+        };
+        const entry: TimerEntry = { handle: setTimeout(expire, jitter(e.timer, e.seconds) * 1000), seconds: e.seconds, generation: 0 };
+        entry.handle.unref();
+        this.timers.set(key, entry);
         return;
       }
       case 'cancel-timer': {
