@@ -512,11 +512,11 @@ export class RouteEngine {
       fib.set(ch.prefix, local ? (this.dynamicLocal.get(ch.prefix) ?? null) : kernelNextHops(ch));
     }
     if (typeof ch.prefix === 'number') {
-      for (const g of this.groups.values()) g.markDirty4(ch.prefix, ch.previous);
-      for (const g of this.catchups.keys()) g.markDirty4(ch.prefix, ch.previous);
+      for (const g of this.groups.values()) g.markDirty4(ch.prefix, ch.previous, ch.best);
+      for (const g of this.catchups.keys()) g.markDirty4(ch.prefix, ch.previous, ch.best);
     } else {
-      for (const g of this.groups.values()) g.markDirty6(ch.prefix, ch.previous);
-      for (const g of this.catchups.keys()) g.markDirty6(ch.prefix, ch.previous);
+      for (const g of this.groups.values()) g.markDirty6(ch.prefix, ch.previous, ch.best);
+      for (const g of this.catchups.keys()) g.markDirty6(ch.prefix, ch.previous, ch.best);
     }
   }
 

@@ -99,15 +99,30 @@ export class UpdateGroup {
     return this.dirty4.size + this.dirty6.size;
   }
 
-  /** Records a best-path change; `previous` is what the prefix had before this change. */
-  markDirty4(prefix: number, previous: Path | null): void {
+  /**
+   * Records a best-path change; `previous` is what the prefix had before this change. `best`,
+   * the new best path, lets a group whose only member is that path's source drop the change at
+   * once when the member held nothing for the prefix (`previous` absent or its own too): there
+   * is nothing to send it. Only for callers where a member joins a group after a catch-up of the
+   * whole table (RouteEngine), since a member added later would never hear of the prefix here.
+   */
+  markDirty4(prefix: number, previous: Path | null, best?: Path | null): void {
     if (!this.families.has('ipv4-unicast')) return;
+    if (best && this.ownsOnly(best, previous)) return;
     if (!this.dirty4.add(prefix, previous)) this.stats.coalesced++;
   }
 
-  markDirty6(prefix: string, previous: Path | null): void {
+  markDirty6(prefix: string, previous: Path | null, best?: Path | null): void {
     if (!this.families.has('ipv6-unicast')) return;
+    if (best && this.ownsOnly(best, previous)) return;
     if (!this.dirty6.add(prefix, previous)) this.stats.coalesced++;
+  }
+
+  /** The group's one member is the source of `best` and was not sent `previous` either. */
+  private ownsOnly(best: Path, previous: Path | null): boolean {
+    if (this.members.size !== 1 || (previous !== null && previous.source.id !== best.source.id)) return false;
+    for (const m of this.members) return m.sourceId === best.source.id;
+    return false;
   }
 
   blocked(): GroupMember | null {
@@ -174,8 +189,19 @@ export class UpdateGroup {
     best: (p: K) => Path | null,
   ): { batch: Batch<K>; handled: number } {
     const batch: Batch<K> = { announce: new Map(), withdrawAll: [], withdrawOne: new Map() };
+    // With one member (a single peer, or a catch-up group), that member's own routes go to
+    // nobody: split horizon excludes everyone. Their export and encoding would be thrown away,
+    // and a node learning a full table from its only peer would do that for every route.
+    let sole = -1;
+    if (memberIds.size === 1) for (const id of memberIds) sole = id;
     const handled = dirty.take(limit, (prefix, previous) => {
       const cur = best(prefix);
+      if (cur !== null && cur.source.id === sole) {
+        // The member may only have to lose what it was sent before (another source's path).
+        // Its own earlier path never went to it, so there is nothing to withdraw then.
+        if (previous && previous.source.id !== sole && this.exportOf(previous, family, prefix).action === 'send') batch.withdrawAll.push(prefix);
+        return;
+      }
       const exp = cur ? this.exportOf(cur, family, prefix) : null;
       if (exp && exp.action === 'send' && cur && previous && previous.source.id === cur.source.id && sameExport(exp, this.exportOf(previous, family, prefix))) {
         // Same source re-announced what it had (e.g. after a graceful restart): the peers
@@ -202,7 +228,8 @@ export class UpdateGroup {
           if (!list) batch.withdrawOne.set(excluded, (list = []));
           list.push(prefix);
         }
-      } else if (previous && this.exportOf(previous, family, prefix).action === 'send') {
+      } else if (previous && previous.source.id !== sole && this.exportOf(previous, family, prefix).action === 'send') {
+        // (A sole member's own earlier path was never sent to it: nothing to withdraw.)
         batch.withdrawAll.push(prefix);
       }
     });
