@@ -17,7 +17,8 @@
 //   --skip-mesh, --skip-bird, --skip-rr, --skip-join, --skip-formation
 //   --claim-storm        every node adds its pods at the moment the last daemon is ready (all
 //                        block claims at once) instead of as soon as it is ready itself
-//   --node-args=…        node options for every Wren daemon (default $WREN_NODE_ARGS), e.g.
+//   --node-args=…        node options for every Wren daemon (default $WREN_NODE_ARGS, else the
+//                        lab's and the image's: src/lab/wren-bin.ts DAEMON_NODE_FLAGS), e.g.
 //                        --node-args="--max-semi-space-size=1 --lite-mode" (with "=": the value starts
 //                        with a dash); shown in the header
 //   --cpu-prof DIR       CPU profiles (node --cpu-prof) of the first, middle and last node daemon
@@ -28,6 +29,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { isRoot } from '../test/harness/packages.js';
+import { DAEMON_NODE_FLAGS } from '../src/lab/wren-bin.js';
 import { f, ratio, renderTable, UsageError } from './cli-util.js';
 import { CLUSTER_ASN, POOL } from './cluster-lab.js';
 import { runBird, type BirdRun } from './cluster-bird.js';
@@ -251,7 +253,7 @@ async function main(): Promise<number> {
       'skip-formation': { type: 'boolean', default: false },
       'claim-storm': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
-      'node-args': { type: 'string', default: process.env.WREN_NODE_ARGS ?? '' },
+      'node-args': { type: 'string', default: process.env.WREN_NODE_ARGS ?? DAEMON_NODE_FLAGS.join(' ') },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
