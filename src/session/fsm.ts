@@ -12,11 +12,11 @@
 // - A passive FSM (cfg.passive) never arms ConnectRetryTimer, so it never dials.
 // - Timer events in states where that timer is never armed are ignored rather than treated
 //   as FSM errors: such an event can only be a late delivery from the shell.
-import type { NotificationMessage, OpenMessage } from '../wire/types.js';
+import type { BgpMessage, NotificationMessage, OpenMessage } from '../wire/types.js';
 import type { WireError } from '../wire/errors.js';
 import type { SessionConfig } from './config.js';
 import type { DownNotification, SessionDownReason } from './down-reason.js';
-import type { ConnState, FsmEffect, FsmInput, FsmResult, NotificationSpec } from './fsm-types.js';
+import type { ConnState, FsmEffect, FsmInput, FsmResult, IoEffect, NotificationSpec } from './fsm-types.js';
 import { buildOpen, negotiate } from './negotiate.js';
 import { familyOf } from '../wire/family.js';
 import { CeaseSubcode, ErrorCode, FsmSubcode } from '../wire/constants.js';
@@ -345,6 +345,41 @@ function established(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmResu
     default:
       return unchanged(s);
   }
+}
+
+/** Where establishedRun puts its effects (an array of any wider effect type will do). */
+export interface EffectSink {
+  push(...effects: IoEffect[]): unknown;
+}
+
+/**
+ * Events 26 and 27 (KeepAliveMsg, UpdateMsg) for a run of messages received in Established,
+ * without a transition per message: neither changes the state, so `established` would hand back
+ * the same state each time, and a peer sending a table pays for that per UPDATE. Takes messages
+ * from `messages[from]` on while they are KEEPALIVEs or UPDATEs and returns the index of the
+ * first one it left (`from` when it took none, or when `s` is not Established): the caller
+ * feeds that one to `step` as usual.
+ *
+ * Effects: one 'update' per UPDATE, in order, preceded by ONE HoldTimer restart for the whole
+ * run where §8.2.2 restarts it per message. The shell carries out a run's effects in one go,
+ * within the same event-loop turn, so restarting once is the same deadline; and restarting
+ * first, as the first message would, means a session stopped while an UPDATE is handled (a
+ * prefix limit) cancels the timer after this restart, not before it.
+ */
+export function establishedRun(s: ConnState, messages: readonly BgpMessage[], from: number, out: EffectSink): number {
+  if (s.state !== 'Established' || from >= messages.length) return from;
+  const first = messages[from]!.kind;
+  if (first !== 'update' && first !== 'keepalive') return from;
+  const conn = s.conn!;
+  const holdTime = s.negotiated!.holdTime;
+  if (holdTime > 0) out.push({ kind: 'arm-timer', timer: 'Hold', conn, seconds: holdTime });
+  let i = from;
+  for (; i < messages.length; i++) {
+    const m = messages[i]!;
+    if (m.kind === 'update') out.push({ kind: 'update', conn, message: m });
+    else if (m.kind !== 'keepalive') break;
+  }
+  return i;
 }
 
 /** One RFC 4271 §8.2.2 transition: `switch (state) { switch (event) }`. */

@@ -16,7 +16,7 @@ import { collisionWinner } from './collision.js';
 import { idleHoldDelay } from './backoff.js';
 import type { SessionConfig } from './config.js';
 import { describeDown } from './down-reason.js';
-import { initialConnState, step } from './fsm.js';
+import { establishedRun, initialConnState, step } from './fsm.js';
 import type {
   ConnDown,
   ConnState,
@@ -48,6 +48,13 @@ export type PeerInput =
   | { kind: 'tcp-failed'; conn: number; error: string }
   | { kind: 'timer'; timer: TimerName; conn?: number }
   | { kind: 'message'; conn: number; message: BgpMessage }
+  /**
+   * Messages read together from `conn`, in order: the same as one 'message' input each, but
+   * a run of KEEPALIVEs and UPDATEs in Established costs one step (establishedRun in fsm.ts:
+   * one HoldTimer restart per run). Once a message ends the connection the rest are ignored,
+   * as they would be one by one.
+   */
+  | { kind: 'messages'; conn: number; messages: readonly BgpMessage[] }
   | { kind: 'decode-error'; conn: number; error: WireError };
 
 export interface PeerState {
@@ -350,17 +357,39 @@ class Step {
     return false;
   }
 
+  /** See PeerInput 'messages'. Effects come out as from one 'message' input per message. */
+  messages(conn: number, ms: readonly BgpMessage[]): void {
+    let i = 0;
+    while (i < ms.length) {
+      const ref = this.refOf(conn);
+      if (!ref) return;
+      const next = establishedRun(this.get(ref)!, ms, i, this.effects);
+      if (next > i) {
+        i = next;
+        continue;
+      }
+      this.message(conn, ms[i]!);
+      this.noteVisible();
+      i++;
+    }
+  }
+
   decodeError(conn: number, error: WireError): void {
     const ref = this.refOf(conn);
     if (ref) this.event(ref, eventOfDecodeError(error));
   }
 
-  finish(): PeerResult {
+  /** Reports a change of the visible state (the most advanced FSM's). */
+  noteVisible(): void {
     const visible = this.all().reduce<SessionState>((v, c) => (rank(c.state) > rank(v) ? c.state : v), 'Idle');
     if (visible !== this.st.visible) {
       this.st = { ...this.st, visible };
       this.effects.push({ kind: 'state', state: visible });
     }
+  }
+
+  finish(): PeerResult {
+    this.noteVisible();
     return { state: this.st, effects: this.effects };
   }
 }
@@ -391,6 +420,9 @@ export function peerStep(state: PeerState, input: PeerInput, cfg: SessionConfig)
       break;
     case 'message':
       s.message(input.conn, input.message);
+      break;
+    case 'messages':
+      s.messages(input.conn, input.messages);
       break;
     case 'decode-error':
       s.decodeError(input.conn, input.error);

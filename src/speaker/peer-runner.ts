@@ -102,6 +102,8 @@ export class PeerRunner implements EnginePeer {
   lastNotificationSent: NotificationInfo | null = null;
   lastNotificationReceived: NotificationInfo | null = null;
   private nextAcceptedId = 1;
+  /** UPDATEs handed to onUpdate since deliverRun started its run */
+  private updatesDelivered = 0;
   /** Set when stop() was asked: resolves once every connection is closed. */
   private drained: (() => void) | null = null;
 
@@ -257,6 +259,10 @@ export class PeerRunner implements EnginePeer {
         return;
       }
       case 'update':
+        // Only a run's later UPDATEs can find their connection gone: onUpdate for an earlier
+        // one stopped the session. One by one, they would not have been read.
+        if (!this.conns.has(e.conn)) return;
+        this.updatesDelivered++;
         this.c.onUpdate(this, e.message);
         return;
       case 'route-refresh': {
@@ -340,6 +346,14 @@ export class PeerRunner implements EnginePeer {
     if (this.drained && this.conns.size === 0) this.drained();
   }
 
+  /**
+   * One read. UPDATEs and KEEPALIVEs on the Established connection are collected and go to the
+   * machine as ONE 'messages' input (one step, one Hold timer refresh) when something else
+   * comes or the read ends: per message, that bookkeeping cost more than decoding. Anything
+   * else goes alone, after the run before it, so the order is the peer's. The codec context
+   * changes only when a session becomes Established, which a run never does: so the whole
+   * run can be decoded before the machine sees any of it.
+   */
   private receive(conn: Conn, chunk: Buffer): void {
     let raws: Buffer[];
     try {
@@ -349,26 +363,34 @@ export class PeerRunner implements EnginePeer {
       else throw e;
       return;
     }
+    let run: BgpMessage[] | null = null;
     for (const raw of raws) {
-      // The codec context may change mid-chunk (Established), so decode one at a time.
-      if (this.conns.get(conn.id) !== conn) return;
+      if (run === null && this.conns.get(conn.id) !== conn) return;
       let msg: BgpMessage | null;
       try {
         msg = decodeMessage(raw, conn.ctx);
       } catch (e) {
-        if (e instanceof WireError) {
-          this.c.logger.warn({ event: 'message.malformed', peer: this.peer.address, code: e.code, notifCode: e.notifCode, notifSubcode: e.notifSubcode }, e.message);
-          this.input({ kind: 'decode-error', conn: conn.id, error: e });
-          return;
-        }
-        throw e;
+        if (!(e instanceof WireError)) throw e;
+        if (run !== null && !this.deliverRun(conn, run)) return;
+        this.c.logger.warn({ event: 'message.malformed', peer: this.peer.address, code: e.code, notifCode: e.notifCode, notifSubcode: e.notifSubcode }, e.message);
+        this.input({ kind: 'decode-error', conn: conn.id, error: e });
+        return;
       }
       if (msg === null) continue; // RFC 7313 §5: ROUTE-REFRESH with a reserved subtype is ignored
+      if ((msg.kind === 'update' || msg.kind === 'keepalive') && this.establishedConn === conn.id) {
+        (run ??= []).push(msg);
+        continue;
+      }
+      if (run !== null) {
+        if (!this.deliverRun(conn, run)) return;
+        run = null;
+      }
       this.received[msg.kind]++;
       this.c.metrics.message(this.label, 'in', msg.kind);
       if (msg.kind === 'notification') this.lastNotificationReceived = notificationInfo(msg.code, msg.subcode, msg.data);
       this.input({ kind: 'message', conn: conn.id, message: msg });
     }
+    if (run !== null && !this.deliverRun(conn, run)) return;
     const gate = this.c.inputGate;
     if (gate && !conn.socket.isPaused() && gate.overloaded()) {
       conn.socket.pause();
@@ -376,6 +398,31 @@ export class PeerRunner implements EnginePeer {
         if (this.conns.get(conn.id) === conn && !conn.socket.destroyed) conn.socket.resume();
       });
     }
+  }
+
+  /**
+   * Feeds a run of UPDATEs and KEEPALIVEs to the machine and counts them. Returns false when
+   * the connection is gone afterwards: then only the messages up to the UPDATE whose handling
+   * ended the session (a prefix limit stops it from onUpdate) were taken, and counted, as one
+   * input per message would have; the rest of the read is dropped.
+   */
+  private deliverRun(conn: Conn, run: readonly BgpMessage[]): boolean {
+    this.updatesDelivered = 0;
+    this.input({ kind: 'messages', conn: conn.id, messages: run });
+    const alive = this.conns.get(conn.id) === conn;
+    let end = run.length;
+    if (!alive) {
+      end = 0;
+      for (let seen = 0; end < run.length && seen < this.updatesDelivered; end++) if (run[end]!.kind === 'update') seen++;
+    }
+    let updates = 0;
+    for (let i = 0; i < end; i++) if (run[i]!.kind === 'update') updates++;
+    const keepalives = end - updates;
+    this.received.update += updates;
+    this.received.keepalive += keepalives;
+    if (updates > 0) this.c.metrics.messageCount(this.label, 'in', 'update', updates);
+    if (keepalives > 0) this.c.metrics.messageCount(this.label, 'in', 'keepalive', keepalives);
+    return alive;
   }
 
   /** Sends on the Established connection (used by the speaker for routes). */
