@@ -12,13 +12,15 @@ import { startFrr } from '../test/harness/frr.js';
 import type { Lab, LabHost } from '../test/harness/netns.js';
 import { WREN_BIN } from './rr-reflectors.js';
 
-export const FIB_IMPLS = ['wren', 'bird', 'frr'] as const;
+/** 'wren-worker': Wren with `kernel.writer: worker` (what a node learning full tables would set). */
+export const FIB_IMPLS = ['wren', 'wren-worker', 'bird', 'frr'] as const;
 export type FibImpl = (typeof FIB_IMPLS)[number];
 
 /** rtm_protocol of the routes each implementation installs (linux/rtnetlink.h, rt_protos). */
 export const KERNEL_PROTOCOL: Record<FibImpl, number> = {
   /** Wren's `kernel.protocol` default. */
   wren: 199,
+  'wren-worker': 199,
   /** RTPROT_BIRD: `proto bird`. */
   bird: 12,
   /** zebra's RTPROT_BGP: `proto bgp`. */
@@ -44,7 +46,9 @@ export interface Router {
 export async function startRouter(impl: FibImpl, lab: Lab, host: LabHost, spec: RouterSpec): Promise<Router> {
   switch (impl) {
     case 'wren':
-      return { impl, daemons: [startWrenRouter(lab, host, spec)] };
+      return { impl, daemons: [startWrenRouter(lab, host, spec, 'auto')] };
+    case 'wren-worker':
+      return { impl, daemons: [startWrenRouter(lab, host, spec, 'worker')] };
     case 'bird': {
       // kernel: `protocol kernel { ipv4 { export where source = RTS_BGP; }; merge paths on; }`.
       const bird = await startBird(lab, host, {
@@ -67,15 +71,15 @@ export async function startRouter(impl: FibImpl, lab: Lab, host: LabHost, spec: 
   }
 }
 
-function startWrenRouter(lab: Lab, host: LabHost, spec: RouterSpec): Daemon {
-  const dir = lab.subdir('wren');
+function startWrenRouter(lab: Lab, host: LabHost, spec: RouterSpec, writer: 'auto' | 'worker'): Daemon {
+  const dir = lab.subdir(writer === 'auto' ? 'wren' : `wren-${writer}`);
   const configFile = join(dir, 'wren.yaml');
   const config = {
     asn: spec.asn,
     routerId: spec.routerId,
     listen: { address: spec.address, port: 179 },
     peers: [{ address: spec.tester, asn: spec.testerAsn, passive: true, families: ['ipv4-unicast'], holdTime: spec.holdTime }],
-    kernel: { enabled: true },
+    kernel: { enabled: true, writer },
   };
   writeFileSync(configFile, stringify(config));
   // Plain `node bin/wren daemon`, default heap and info-level logs: what an operator runs.

@@ -53,7 +53,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const runCfg = cluster ? cluster.effective(cfg) : cfg;
   // Kernel routes: adopted from a previous run at start, stale ones removed after convergence.
   const fib = cfg.kernel.enabled
-    ? new FibProgrammer({ protocol: cfg.kernel.protocol, table: cfg.kernel.table, resyncIntervalMs: cfg.kernel.resyncInterval * 1000, logger })
+    ? new FibProgrammer({ protocol: cfg.kernel.protocol, table: cfg.kernel.table, resyncIntervalMs: cfg.kernel.resyncInterval * 1000, writer: cfg.kernel.writer, logger })
     : null;
   const speaker = new Speaker(runCfg, { logger, metrics, ...(fib ? { fib } : {}) });
   const pods = fib ? createPodManager(cfg, speaker, logger, fib, cluster?.addresses) : null;

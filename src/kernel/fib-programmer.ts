@@ -41,6 +41,8 @@ export interface FibProgrammerInit {
   retryMaxMs?: number;
   /** Dirty prefixes that are applied at once instead of at the end of the event-loop turn; default 2048. */
   flushEarly?: number;
+  /** Where the netlink adapter sends from (NetlinkAdapterInit.thread); default 'auto'. */
+  writer?: 'auto' | 'worker' | 'main';
   logger: Logger;
 }
 
@@ -133,7 +135,7 @@ export class FibProgrammer {
     this.nextHops = new KernelNextHopFeed({ protocol: this.protocol });
     this.kernel =
       components.kernel ??
-      new NetlinkAdapter({ protocol: this.protocol, table: init.table ?? 254, logger: this.log, ...(init.metric === undefined ? {} : { metric: init.metric }) });
+      new NetlinkAdapter({ protocol: this.protocol, table: init.table ?? 254, logger: this.log, thread: init.writer ?? 'auto', ...(init.metric === undefined ? {} : { metric: init.metric }) });
   }
 
   /** Dumps the kernel's Wren routes (adopting them), subscribes to changes, applies set()s made so far. */

@@ -44,6 +44,14 @@ describe('config loading', () => {
     expect(problems(`${base}    families: [ipv4-multicast]\n`)[0]).toMatch(/^peers\[0\]\.families\[0\]: /);
   });
 
+  it('takes the kernel writer thread and the next-hop resolution, refusing unknown values by name', () => {
+    const cfg = parseConfig(`${base}kernel: { enabled: true, writer: worker }\n`, 'wren.yaml');
+    expect(cfg.kernel.writer).toBe('worker');
+    expect(parseConfig(base, 'wren.yaml').kernel.writer).toBe('auto');
+    expect(problems(`${base}kernel: { enabled: true, writer: fast }\n`)).toEqual([expect.stringMatching(/^kernel\.writer: .*"auto"/)]);
+    expect(problems(`${base}nextHopResolution: igp\n`)).toEqual([expect.stringMatching(/^nextHopResolution: .*"kernel"/)]);
+  });
+
   it('rejects duplicate peers and mixed-family local addresses', () => {
     const dup = `${base}  - address: 10.0.0.2\n    asn: 65001\n`;
     expect(problems(dup)).toEqual(['peers[1].address: duplicate peer address (also peers[0])']);
