@@ -13,6 +13,7 @@ import type { SessionConfig } from '../session/config.js';
 import { defaultSessionConfig } from '../session/config.js';
 import { PeerRunner, type PeerRunnerComponents } from './peer-runner.js';
 import { normalizeAddress } from './local-addresses.js';
+import { PendingAccepts } from './pending-accepts.js';
 import type { SpeakerMetrics } from '../daemon/metrics.js';
 import type { PeerStatus, RouteView } from '../api/types.js';
 import { routeViews, type RouteQuery } from './route-view.js';
@@ -41,11 +42,21 @@ export function sessionConfigFor(cfg: WrenConfig, p: PeerConfig): SessionConfig 
   });
 }
 
+/** How long a connection from an address not configured (yet) is held before it is closed. */
+const PENDING_HOLD_MS = 3000;
+/** At most this many such connections are held at once; more are closed at once. */
+const PENDING_MAX = 256;
+
 export class Speaker {
   private server: Server | null = null;
   private readonly peers = new Map<string, PeerRunner>();
   /** peers stopped for too many prefixes, waiting to be restarted */
   private readonly restartTimers = new Map<string, NodeJS.Timeout>();
+  /** connections from addresses not configured yet (pending-accepts.ts) */
+  private readonly pending = new PendingAccepts(PENDING_HOLD_MS, PENDING_MAX, (remote, sock) => {
+    this.c.logger.warn({ event: 'connection.rejected', remote, reason: 'not a configured peer' }, 'connection from unknown address closed');
+    sock.destroy();
+  });
   readonly engine: RouteEngine;
 
   constructor(private cfg: WrenConfig, private readonly c: SpeakerComponents) {
@@ -105,8 +116,7 @@ export class Speaker {
     const remote = normalizeAddress(sock.remoteAddress ?? '');
     const runner = this.peers.get(remote) ?? this.findPeer(remote);
     if (!runner) {
-      this.c.logger.warn({ event: 'connection.rejected', remote, reason: 'not a configured peer' }, 'connection from unknown address closed');
-      sock.destroy();
+      this.pending.hold(remote, sock);
       return;
     }
     sock.setNoDelay(true);
@@ -123,6 +133,10 @@ export class Speaker {
     this.peers.set(p.address, runner);
     this.c.metrics.state(runner.label, 'Idle');
     runner.start();
+    for (const sock of this.pending.claim(normalizeAddress(p.address))) {
+      sock.setNoDelay(true);
+      runner.accept(sock);
+    }
   }
 
   private runnerComponents(): PeerRunnerComponents {
@@ -252,6 +266,7 @@ export class Speaker {
     const server = this.server;
     this.server = null;
     const closing = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    this.pending.closeAll();
     for (const a of [...this.restartTimers.keys()]) this.cancelRestart(a);
     await Promise.all(
       [...this.peers.values()].map((r) =>
