@@ -240,8 +240,12 @@ async function formationWindow(
   } catch (e) {
     return { outcome: 'skipped', note: `${rr ? 'peer object deleted' : 'mesh off'}, but ${e instanceof Error ? e.message.split(';')[0] : String(e)}` };
   }
-  // Idle for a moment: the withdrawal's work must not be charged to the window.
+  // Quiet first: the withdrawal's work (closing every session) must not be charged to the
+  // window. Peers leave a daemon's status at once while their sessions still close; at 100
+  // nodes that went on for seconds into the window (perf: a third of the first second).
   await new Promise((r) => setTimeout(r, 2000));
+  const quiet = await quiesce(nodes.map((n) => n.daemon.pid), 60_000);
+  o.log(`${label}: daemons idle ${quiet ? '' : '(not quite: 60 s passed) '}before the switch`);
   cpu.start();
   const flaps0 = totalFlaps(watches);
   const done = rr ? await etcd.request({ op: 'put', key: keys.peer(RR_PEER_OBJECT), value: peerValue! }) : await etcd.request({ op: 'mesh', on: true });
@@ -255,6 +259,19 @@ async function formationWindow(
   };
   o.log(`${label}: formation: ${w.outcome} ${w.seconds?.toFixed(2) ?? ''}`);
   return w;
+}
+
+/** Until the daemons' CPU together stays under 2% of a core over half a second (true), or maxMs passed (false). */
+async function quiesce(pids: readonly number[], maxMs: number): Promise<boolean> {
+  const until = Date.now() + maxMs;
+  let prev = sum(cpuOf(pids));
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = sum(cpuOf(pids));
+    if (now - prev < 0.01) return true;
+    if (Date.now() > until) return false;
+    prev = now;
+  }
 }
 
 async function joinWindow(
