@@ -337,7 +337,7 @@ export class RouteEngine {
       }
       e.group = joined;
       joined.members.add(member);
-      this.c.logger.info({ event: 'update-group.join', peer: p.peer.address, group: shortKey(key), members: joined.members.size }, 'peer joined update group');
+      this.c.logger.debug({ event: 'update-group.join', peer: p.peer.address, group: shortKey(key), members: joined.members.size }, 'peer joined update group');
       for (const f of families) member.write(encodeEndOfRib(f), 1, 0);
     });
   }
