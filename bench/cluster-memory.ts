@@ -3,7 +3,7 @@
 // small cluster (etcd + K nodes in full mesh, 2 pods each, as bench/cluster.ts builds it) is
 // brought up with the variant's node options, converged, left idle for --settle seconds, and
 // every daemon's VmRSS / RssAnon / RssFile / PSS read from /proc. Reference rows: a bare `node`
-// process, and a bare one that only imports zod or the daemon's modules (without running them).
+// process, and a bare one that only loads the daemon's bundle (without running it).
 //
 //   --nodes 5            daemons per variant
 //   --settle 10          idle seconds before the sample
@@ -21,6 +21,7 @@ import { addNodeHost, blockOf, inParallel, PROTO_WREN, spawnWren, startEtcd, wai
 import { KernelWatch, wallMs } from './cluster-observer.js';
 import { cpuOf, memSample, stat, type MemSample } from './cluster-procs.js';
 import { WREN_BIN } from './rr-reflectors.js';
+import { DAEMON_NODE_FLAGS } from '../src/lab/wren-bin.js';
 
 interface Variant {
   name: string;
@@ -30,7 +31,8 @@ interface Variant {
 }
 
 const VARIANTS: Variant[] = [
-  { name: 'default', nodeArgs: [], why: 'as bin/wren runs today' },
+  { name: 'default', nodeArgs: [], why: 'plain `node bin/wren daemon`' },
+  { name: 'node-agent', nodeArgs: [...DAEMON_NODE_FLAGS], why: 'as the lab and the image start node daemons (src/lab/wren-bin.ts)' },
   { name: 'semi1', nodeArgs: ['--max-semi-space-size=1'], why: 'young generation capped at 1 MB semi-spaces (default up to 16)' },
   { name: 'semi2', nodeArgs: ['--max-semi-space-size=2'], why: 'semi-spaces capped at 2 MB' },
   { name: 'semi4', nodeArgs: ['--max-semi-space-size=4'], why: 'semi-spaces capped at 4 MB' },
@@ -133,12 +135,11 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   const settleMs = settle * 1000;
   rows.push(await bareNode('bare node', 'node -e "setInterval(…)": the floor of any Node process', 'setInterval(() => {}, 1e6);', Math.max(settleMs, 2000)));
-  rows.push(await bareNode('node + zod', 'a bare node that imports zod', "await import('zod'); setInterval(() => {}, 1e6);", Math.max(settleMs, 2000)));
   rows.push(
     await bareNode(
-      'node + daemon code',
-      "a bare node that imports the daemon's modules (dist/src/daemon/daemon.js) without running it",
-      "await import('./dist/src/daemon/daemon.js'); setInterval(() => {}, 1e6);",
+      'node + daemon bundle',
+      "a bare node that loads the daemon's bundle (dist/bundle/daemon/main.js, what bin/wren runs) without running it",
+      "await import('./dist/bundle/daemon/main.js'); setInterval(() => {}, 1e6);",
       Math.max(settleMs, 2000),
     ),
   );
