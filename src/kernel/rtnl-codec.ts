@@ -256,76 +256,113 @@ export interface DecodedRoute {
   route: DesiredRoute;
 }
 
+/** One next hop as the message carries it: a gateway, or (none) a directly connected link. */
+export interface RawRouteHop {
+  gateway?: number | string;
+  ifindex?: number;
+  onlink?: boolean;
+}
+
+/** An RTM_NEWROUTE / RTM_DELROUTE body: its rtmsg fields and the attributes we read. */
+export interface RawRoute {
+  /** IPv4: address*64+length; IPv6: canonical "addr/len". */
+  prefix: number | string;
+  tos: number;
+  table: number;
+  protocol: number;
+  /** rtm_type (RTN_*). */
+  type: number;
+  /** RTA_PRIORITY; 0 when absent. */
+  metric: number;
+  /** RTA_MULTIPATH's hops, or the single RTA_GATEWAY / RTA_OIF hop; empty when neither. */
+  hops: RawRouteHop[];
+}
+
 function readAddress(buf: Buffer, off: number, v4: boolean): number | string {
   return v4 ? buf.readUInt32BE(off) : bytesToIpv6(buf, off);
 }
 
-/** Decodes an RTM_NEWROUTE/RTM_DELROUTE body; undefined for families and kinds we never own. */
-export function decodeRoute(buf: Buffer, m: NetlinkMessageView): DecodedRoute | undefined {
+/**
+ * The one walk over a route message's attributes (Wren's routes and everyone else's share it).
+ * Undefined for other families, cached clones (RTM_F_CLONED) and malformed bodies; attributes
+ * too short for their type are skipped.
+ */
+export function readRoute(buf: Buffer, m: NetlinkMessageView): RawRoute | undefined {
   if (m.end - m.body < RTMSG) return undefined;
   const b = m.body;
   const family = buf[b]!;
   if (family !== AF_INET && family !== AF_INET6) return undefined;
   const v4 = family === AF_INET;
   const plen = buf[b + 1]!;
-  let table = buf[b + 4]!;
-  const protocol = buf[b + 5]!;
-  const type = buf[b + 7]!;
+  if (plen > (v4 ? 32 : 128)) return undefined;
   const rtmFlags = buf.readUInt32LE(b + 8);
   if (rtmFlags & RTM_F_CLONED) return undefined;
+  const addrSize = v4 ? 4 : 16;
+  let table = buf[b + 4]!;
   let dst: number | string = v4 ? 0 : '::';
   let gateway: number | string | undefined;
   let oif: number | undefined;
-  const multipath: KernelNextHop[] = [];
+  let metric = 0;
+  let hops: RawRouteHop[] = [];
   let a = b + RTMSG;
   while (a + 4 <= m.end) {
     const alen = buf.readUInt16LE(a);
     const atype = buf.readUInt16LE(a + 2) & 0x3fff; // strip NLA_F_NESTED / NLA_F_NET_BYTEORDER
     if (alen < 4 || a + alen > m.end) break;
     const v = a + 4;
+    const size = alen - 4;
     switch (atype) {
-      case RTA_DST: dst = readAddress(buf, v, v4); break;
-      case RTA_GATEWAY: gateway = readAddress(buf, v, v4); break;
-      case RTA_OIF: oif = buf.readUInt32LE(v); break;
-      case RTA_TABLE: table = buf.readUInt32LE(v); break;
-      case RTA_MULTIPATH: decodeMultipath(buf, v, a + alen, v4, multipath); break;
+      case RTA_DST: if (size >= addrSize) dst = readAddress(buf, v, v4); break;
+      case RTA_GATEWAY: if (size >= addrSize) gateway = readAddress(buf, v, v4); break;
+      case RTA_OIF: if (size >= 4) oif = buf.readUInt32LE(v); break;
+      case RTA_PRIORITY: if (size >= 4) metric = buf.readUInt32LE(v); break;
+      case RTA_TABLE: if (size >= 4) table = buf.readUInt32LE(v); break;
+      case RTA_MULTIPATH: readMultipath(buf, v, a + alen, v4, hops); break;
       default: break;
     }
     a += (alen + 3) & ~3;
   }
-  const prefix = v4 ? prefix4(dst as number, plen) : `${dst as string}/${plen}`;
-  const blackhole = type === RTN_BLACKHOLE;
-  let nextHops: KernelNextHop[] = multipath;
-  if (multipath.length === 0 && gateway !== undefined) {
-    nextHops = [withFlags({ gateway, ...(oif === undefined ? {} : { ifindex: oif }) }, rtmFlags)];
+  if (hops.length === 0 && (gateway !== undefined || oif !== undefined)) {
+    const hop: RawRouteHop = {};
+    if (gateway !== undefined) hop.gateway = gateway;
+    if (oif !== undefined) hop.ifindex = oif;
+    if (rtmFlags & RTNH_F_ONLINK) hop.onlink = true;
+    hops = [hop];
   }
-  const route: DesiredRoute = blackhole
-    ? { prefix, nextHops: [], blackhole: true }
-    : nextHops.length === 0 && oif !== undefined
-      ? { prefix, nextHops, device: oif }
-      : { prefix, nextHops };
-  return { protocol, table, route };
+  const prefix = v4 ? prefix4(dst as number, plen) : `${dst as string}/${plen}`;
+  return { prefix, tos: buf[b + 3]!, table, protocol: buf[b + 5]!, type: buf[b + 7]!, metric, hops };
 }
 
-function withFlags(nh: KernelNextHop, flags: number): KernelNextHop {
-  return flags & RTNH_F_ONLINK ? { ...nh, onlink: true } : nh;
-}
-
-function decodeMultipath(buf: Buffer, start: number, end: number, v4: boolean, out: KernelNextHop[]): void {
+function readMultipath(buf: Buffer, start: number, end: number, v4: boolean, out: RawRouteHop[]): void {
   let p = start;
   while (p + 8 <= end) {
     const len = buf.readUInt16LE(p);
     if (len < 8 || p + len > end) return;
     const flags = buf[p + 2]!;
     const ifindex = buf.readInt32LE(p + 4);
-    let gateway: number | string | undefined;
+    const hop: RawRouteHop = {};
     for (let a = p + 8; a + 4 <= p + len; ) {
       const alen = buf.readUInt16LE(a);
-      if (alen < 4) break;
-      if ((buf.readUInt16LE(a + 2) & 0x3fff) === RTA_GATEWAY) gateway = readAddress(buf, a + 4, v4);
+      if (alen < 4 || a + alen > p + len) break;
+      if ((buf.readUInt16LE(a + 2) & 0x3fff) === RTA_GATEWAY && alen - 4 >= (v4 ? 4 : 16)) hop.gateway = readAddress(buf, a + 4, v4);
       a += (alen + 3) & ~3;
     }
-    if (gateway !== undefined) out.push(withFlags({ gateway, ...(ifindex > 0 ? { ifindex } : {}) }, flags));
+    if (ifindex > 0) hop.ifindex = ifindex;
+    if (flags & RTNH_F_ONLINK) hop.onlink = true;
+    out.push(hop);
     p += (len + 3) & ~3;
   }
+}
+
+/** Decodes one of our route messages (readRoute) into the route it installs. */
+export function decodeRoute(buf: Buffer, m: NetlinkMessageView): DecodedRoute | undefined {
+  const r = readRoute(buf, m);
+  if (r === undefined) return undefined;
+  const { prefix, protocol, table } = r;
+  if (r.type === RTN_BLACKHOLE) return { protocol, table, route: { prefix, nextHops: [], blackhole: true } };
+  // Only hops with a gateway are next hops; a lone device hop is a device route.
+  const nextHops: KernelNextHop[] = [];
+  for (const h of r.hops) if (h.gateway !== undefined) nextHops.push(h as KernelNextHop);
+  const device = r.hops.length === 1 && r.hops[0]!.gateway === undefined ? r.hops[0]!.ifindex : undefined;
+  return { protocol, table, route: nextHops.length === 0 && device !== undefined ? { prefix, nextHops, device } : { prefix, nextHops } };
 }
