@@ -5,24 +5,18 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../harness/exec.js';
+import { createVethNamespace } from './veth-ns.js';
 
 const isRoot = process.getuid?.() === 0;
 if (!isRoot) console.log('test/kernel/netlink-next-hops.test.ts skipped: needs root for network namespaces');
 
 const NS = `wh${process.pid.toString(36)}`;
-const ip = (...args: string[]): Promise<unknown> => run('ip', ['-n', NS, ...args]);
 
 type Step = { step: string; answers: Record<string, unknown>; route?: string; veth0?: number };
 
 describe.skipIf(!isRoot)('next-hop resolution from the kernel routing table', () => {
   beforeAll(async () => {
-    await run('ip', ['netns', 'add', NS]);
-    await ip('link', 'set', 'lo', 'up');
-    await ip('link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth1');
-    await ip('addr', 'add', '10.91.0.1/24', 'dev', 'veth0');
-    await ip('addr', 'add', 'fd91::1/64', 'dev', 'veth0', 'nodad');
-    await ip('link', 'set', 'veth0', 'up');
-    await ip('link', 'set', 'veth1', 'up');
+    await createVethNamespace(NS);
   });
 
   afterAll(async () => {

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run, type RunResult } from '../harness/exec.js';
+import { createVethNamespace } from './veth-ns.js';
 import { waitFor } from '../harness/wait.js';
 import type { DriverCommand } from '../harness/fib-driver.js';
 
@@ -91,13 +92,7 @@ describe.skipIf(!isRoot)('FIB programmer in a network namespace', () => {
   };
 
   beforeAll(async () => {
-    await run('ip', ['netns', 'add', NS]);
-    await ip('link', 'set', 'lo', 'up');
-    await ip('link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth1');
-    await ip('addr', 'add', '10.91.0.1/24', 'dev', 'veth0');
-    await ip('addr', 'add', 'fd91::1/64', 'dev', 'veth0', 'nodad');
-    await ip('link', 'set', 'veth0', 'up');
-    await ip('link', 'set', 'veth1', 'up');
+    await createVethNamespace(NS);
   });
 
   afterEach(async () => {
