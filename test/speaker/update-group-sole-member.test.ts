@@ -3,72 +3,37 @@
 // member a route it should get: other sources' routes, withdrawals of what it was sent, routes
 // that become sendable when a second member joins, and a late peer's full table.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rib } from '../../src/rib/rib.js';
-import type { BestChange } from '../../src/rib/loc-rib.js';
-import type { Path, PathSource } from '../../src/rib/types.js';
-import type { ExportTarget } from '../../src/reflector/export-target.js';
+import type { PathSource } from '../../src/rib/types.js';
 import { RouteEngine } from '../../src/speaker/route-engine.js';
-import { UpdateGroup } from '../../src/speaker/update-group.js';
-import type { Family, PathAttributes } from '../../src/wire/types.js';
-import { announce4, config, CTX, FakeMember, FakePeer, fold, hosts4, ip, metrics, p4, settle, silentLogger, withdraw4 } from './helpers.js';
+import type { UpdateGroup } from '../../src/speaker/update-group.js';
+import type { PathAttributes } from '../../src/wire/types.js';
+import { attrs, client, GroupHarness } from './group-harness.js';
+import { announce4, config, FakeMember, FakePeer, fold, hosts4, ip, metrics, p4, settle, silentLogger, withdraw4 } from './helpers.js';
 
-const BOTH: ReadonlySet<Family> = new Set(['ipv4-unicast', 'ipv6-unicast']);
-
-const CLIENT_TARGET: ExportTarget = {
-  kind: 'ibgp',
-  rrClient: true,
-  asn: 65000,
-  localAs: 65000,
-  routerId: ip('10.0.0.1'),
-  clusterId: ip('10.0.0.100'),
-  nextHopSelf: false,
-  nextHopKeep: false,
-  localAddress: { ipv4: ip('10.0.0.1'), ipv6: '2001:db8::1' },
-};
-
-function client(id: number): PathSource {
-  const address = `10.0.0.${10 + id}`;
-  return { id, address, addressKey: ip(address), bgpId: ip(address), asn: 65000, kind: 'ibgp', rrClient: true };
-}
-
-/**
- * A Loc-RIB feeding one group's dirty set, as RouteEngine.onChange does; `passBest` hands the
- * group the new best path too, so it can drop a sole member's own routes when they change.
- */
+/** One group, no members yet; `announce4` takes attribute overrides. */
 class OneGroup {
-  readonly rib = new Rib();
-  readonly lookup = { best4: (p: number) => this.rib.v4.best(p), best6: (p: string) => this.rib.v6.best(p) };
-  readonly group = new UpdateGroup('g', CLIENT_TARGET, CTX, BOTH, null);
+  readonly h: GroupHarness;
+  readonly group: UpdateGroup;
 
-  constructor(private readonly passBest: boolean) {}
-
-  private apply(ch: BestChange | null): void {
-    if (!ch) return;
-    const best = this.passBest ? ch.best : undefined;
-    if (typeof ch.prefix === 'number') this.group.markDirty4(ch.prefix, ch.previous, best);
-    else this.group.markDirty6(ch.prefix, ch.previous, best);
+  constructor(passBest: boolean) {
+    this.h = new GroupHarness(passBest);
+    this.group = this.h.group([]);
   }
 
   announce4(source: PathSource, prefixes: number[], over: Partial<PathAttributes> = {}): void {
-    const attrs: PathAttributes = { origin: 0, asPath: [], localPref: 100, nextHop: ip(source.address), ...over };
-    const path: Path = { source, attrs, nextHop: attrs.nextHop! };
-    for (const p of prefixes) this.apply(this.rib.update(p, path));
+    this.h.announce4(source, prefixes, attrs(over));
   }
 
   announce6(source: PathSource, prefixes: string[]): void {
-    const path: Path = { source, attrs: { origin: 0, asPath: [], localPref: 100 }, nextHop: `2001:db8::${source.id}` };
-    for (const p of prefixes) this.apply(this.rib.update(p, path));
+    this.h.announce6(source, prefixes);
   }
 
   withdraw(source: PathSource, prefixes: number[]): void {
-    for (const p of prefixes) this.apply(this.rib.withdraw(p, source.id));
+    this.h.withdraw(source, prefixes);
   }
 
   flush(slice?: number): void {
-    for (let i = 0; this.group.pending > 0; i++) {
-      if (i > 10_000) throw new Error('flush does not make progress');
-      this.group.flush(this.lookup, slice);
-    }
+    this.h.flush(this.group, slice);
   }
 }
 

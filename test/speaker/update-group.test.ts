@@ -1,84 +1,9 @@
 // UpdateGroup: packing, coalescing, back-pressure and split horizon, asserted on what the
 // members would read off the wire (decoded with Wren's own UPDATE decoder).
 import { describe, expect, it } from 'vitest';
-import { Rib } from '../../src/rib/rib.js';
-import type { BestChange } from '../../src/rib/loc-rib.js';
-import type { Path, PathSource } from '../../src/rib/types.js';
-import type { ExportTarget } from '../../src/reflector/export-target.js';
-import { GROUP_BACKLOG_LIMIT, UpdateGroup } from '../../src/speaker/update-group.js';
-import type { CodecContext, Family, PathAttributes } from '../../src/wire/types.js';
+import { GROUP_BACKLOG_LIMIT } from '../../src/speaker/update-group.js';
+import { attrs, client, CLUSTER_ID, GroupHarness } from './group-harness.js';
 import { CTX, CTX_EXT, FakeMember, fold, hosts4, hosts6, ip, p4, type Wire } from './helpers.js';
-
-const CLUSTER_ID = ip('10.0.0.100');
-const BOTH: ReadonlySet<Family> = new Set(['ipv4-unicast', 'ipv6-unicast']);
-
-/** Reflection towards route-reflector clients: attributes pass unchanged but for RFC 4456 ones. */
-const CLIENT_TARGET: ExportTarget = {
-  kind: 'ibgp',
-  rrClient: true,
-  asn: 65000,
-  localAs: 65000,
-  routerId: ip('10.0.0.1'),
-  clusterId: CLUSTER_ID,
-  nextHopSelf: false,
-  nextHopKeep: false,
-  localAddress: { ipv4: ip('10.0.0.1'), ipv6: '2001:db8::1' },
-};
-
-function client(id: number): PathSource {
-  const address = `10.0.0.${10 + id}`;
-  return { id, address, addressKey: ip(address), bgpId: ip(address), asn: 65000, kind: 'ibgp', rrClient: true };
-}
-
-function attrs(over: Partial<PathAttributes> = {}): PathAttributes {
-  return { origin: 0, asPath: [], localPref: 100, ...over };
-}
-
-/** A Loc-RIB feeding every group's dirty set, the way RouteEngine.onChange does. */
-class Harness {
-  readonly rib = new Rib();
-  readonly groups: UpdateGroup[] = [];
-  readonly lookup = { best4: (p: number) => this.rib.v4.best(p), best6: (p: string) => this.rib.v6.best(p) };
-
-  group(members: FakeMember[], ctx: CodecContext = CTX, target: ExportTarget = CLIENT_TARGET): UpdateGroup {
-    const g = new UpdateGroup(`g${this.groups.length}`, target, ctx, BOTH, null);
-    for (const m of members) g.members.add(m);
-    this.groups.push(g);
-    return g;
-  }
-
-  private apply(ch: BestChange | null): void {
-    if (!ch) return;
-    for (const g of this.groups) {
-      if (typeof ch.prefix === 'number') g.markDirty4(ch.prefix, ch.previous);
-      else g.markDirty6(ch.prefix, ch.previous);
-    }
-  }
-
-  /** `source` announces v4 prefixes with `a` (its own address as NEXT_HOP unless given). */
-  announce4(source: PathSource, prefixes: number[], a: PathAttributes = attrs()): void {
-    const full = { nextHop: ip(source.address), ...a };
-    const path: Path = { source, attrs: full, nextHop: full.nextHop };
-    for (const p of prefixes) this.apply(this.rib.update(p, path));
-  }
-
-  announce6(source: PathSource, prefixes: string[], a: PathAttributes = attrs()): void {
-    const path: Path = { source, attrs: a, nextHop: `2001:db8::${source.id}` };
-    for (const p of prefixes) this.apply(this.rib.update(p, path));
-  }
-
-  withdraw(source: PathSource, prefixes: (number | string)[]): void {
-    for (const p of prefixes) this.apply(this.rib.withdraw(p, source.id));
-  }
-
-  /** Flushes one group until it has nothing pending (as RouteEngine does, slice by slice). */
-  flush(g: UpdateGroup, slice?: number): void {
-    for (let i = 0; g.pending > 0; i++) {
-      if (i > 10_000) throw new Error('flush does not make progress');
-      g.flush(this.lookup, slice);
-    }
-  }
-}
 
 /** Fewest messages of at most `max` octets for `n` items of `item` octets after `overhead`. */
 function fewest(n: number, item: number, overhead: number, max: number): number {
@@ -94,7 +19,7 @@ describe('packing', () => {
   const src = client(1);
 
   it('sends 1000 IPv4 prefixes sharing one attribute set in the fewest UPDATEs of at most 4096 octets', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const m = new FakeMember(50);
     const g = h.group([m]);
     const prefixes = hosts4(1000);
@@ -116,7 +41,7 @@ describe('packing', () => {
       ['ipv4-unicast', 5, () => hosts4(1000)],
       ['ipv6-unicast', 17, () => hosts6(1000)],
     ] as const) {
-      const h = new Harness();
+      const h = new GroupHarness();
       const small = new FakeMember(50);
       const big = new FakeMember(51);
       const gs = h.group([small], CTX);
@@ -141,7 +66,7 @@ describe('packing', () => {
   });
 
   it('never mixes prefixes with different attribute sets in one UPDATE', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const m = new FakeMember(50);
     const g = h.group([m]);
     const prefixes = hosts4(900);
@@ -171,7 +96,7 @@ describe('packing', () => {
   });
 
   it('packs IPv4 withdrawals in the Withdrawn Routes field and IPv6 ones in MP_UNREACH_NLRI', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const m = new FakeMember(50);
     const g = h.group([m]);
     const v4 = hosts4(1000);
@@ -204,7 +129,7 @@ describe('coalescing', () => {
   const P = p4('10.2.0.0/24');
 
   it('sends one announcement with the latest attributes for many changes before a flush', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const m = new FakeMember(50);
     const g = h.group([m]);
     for (let med = 1; med <= 20; med++) h.announce4(src, [P], attrs({ med }));
@@ -219,7 +144,7 @@ describe('coalescing', () => {
   });
 
   it('sends nothing when a source re-announces exactly what it had (graceful restart refresh)', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const m = new FakeMember(50);
     const g = h.group([m]);
     const a = attrs({ med: 5 });
@@ -235,7 +160,7 @@ describe('coalescing', () => {
   });
 
   it('sends nothing for a prefix announced and withdrawn again before it was ever sent', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const m = new FakeMember(50);
     const g = h.group([m]);
     h.announce4(src, [P]);
@@ -247,7 +172,7 @@ describe('coalescing', () => {
   });
 
   it('sends one withdrawal for a sent prefix changed several times and then withdrawn', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const m = new FakeMember(50);
     const g = h.group([m]);
     h.announce4(src, [P], attrs({ med: 1 }));
@@ -263,7 +188,7 @@ describe('coalescing', () => {
   });
 
   it('sends only the re-announcement for a sent prefix withdrawn and announced again', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const m = new FakeMember(50);
     const g = h.group([m]);
     h.announce4(src, [P], attrs({ med: 1 }));
@@ -283,7 +208,7 @@ describe('back-pressure', () => {
   const src = client(1);
 
   it('reports a member whose backlog exceeds the limit as blocking its group', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const a = new FakeMember(50);
     const b = new FakeMember(51);
     const g = h.group([a, b]);
@@ -297,7 +222,7 @@ describe('back-pressure', () => {
   });
 
   it('keeps at most one pending entry per prefix while blocked, then sends only the latest state', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const slow = new FakeMember(50);
     const fast = new FakeMember(60);
     const gSlow = h.group([slow]);
@@ -343,7 +268,7 @@ describe('back-pressure', () => {
   });
 
   it('withdraws from a drained member what went away while it was blocked', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const slow = new FakeMember(50);
     const g = h.group([slow]);
     const prefixes = hosts4(10);
@@ -363,7 +288,7 @@ describe('back-pressure', () => {
   });
 
   it('handles at most the slice size per flush call', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const m = new FakeMember(50);
     const g = h.group([m]);
     h.announce4(src, hosts4(250));
@@ -383,7 +308,7 @@ describe('split horizon', () => {
   const c = client(3); // a source that is not a member of the group
 
   it('never sends a member its own routes', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const ma = new FakeMember(a.id);
     const mb = new FakeMember(b.id);
     const g = h.group([ma, mb]);
@@ -400,7 +325,7 @@ describe('split horizon', () => {
   });
 
   it('withdraws a prefix from a member whose own path became best, and sends that path to the others', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const ma = new FakeMember(a.id);
     const mb = new FakeMember(b.id);
     const g = h.group([ma, mb]);
@@ -440,7 +365,7 @@ describe('split horizon', () => {
   });
 
   it('sends no withdrawal to a member whose own path replaced its own earlier one', () => {
-    const h = new Harness();
+    const h = new GroupHarness();
     const ma = new FakeMember(a.id);
     const mb = new FakeMember(b.id);
     const g = h.group([ma, mb]);
