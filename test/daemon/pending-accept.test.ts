@@ -31,8 +31,8 @@ describe('a connection from a peer configured a moment later', () => {
     started.push(a);
     const b = await startWren({ config: configB, name: 'wren-held-b' });
     started.push(b);
-    // B's connection is in: A holds it (nothing is logged as rejected).
-    await new Promise((r) => setTimeout(r, 500));
+    // B's connection is in (B sent its OPEN and waits for A's): A holds it, rejecting nothing.
+    await waitFor(async () => (await b.call('neighbors', { address: '127.0.0.21' }))[0]?.state === 'OpenSent', { timeoutMs: 5000, what: 'B connected to A, OPEN sent' });
     expect(a.daemon.logTail(50)).not.toContain('connection.rejected');
     a.writeConfig({ ...configA, peers: [peerB] });
     const t0 = Date.now();
