@@ -28,6 +28,15 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
+// The first ArrayBuffer a process ever detaches (our transfers to the worker) invalidates a V8
+// protector ("no ArrayBuffer is detached"): every optimised function that reads a Buffer (BGP
+// decoding, the netlink encoder, the RIB's key tables) is thrown away and compiled again, with
+// detach checks. Mid-burst that is a recompile of the whole hot path while it is hottest
+// (bench:fib with --trace-deopt: a dozen functions at the first transfer). Detaching a
+// throwaway buffer as this module loads pays that before anything is optimised.
+const throwaway = new ArrayBuffer(8);
+structuredClone(throwaway, { transfer: [throwaway] });
+
 /** Indexes into the shared Int32Array of flags. */
 const FLAG_STOP = 0;
 const FLAG_CLOSED = 1;
