@@ -55,7 +55,10 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const fib = cfg.kernel.enabled
     ? new FibProgrammer({ protocol: cfg.kernel.protocol, table: cfg.kernel.table, resyncIntervalMs: cfg.kernel.resyncInterval * 1000, writer: cfg.kernel.writer, logger })
     : null;
-  const speaker = new Speaker(runCfg, { logger, metrics, ...(fib ? { fib } : {}) });
+  // Sessions with other nodes carry a few blocks and pods each; any other peer (a top-of-rack
+  // router, a standalone speaker's peers) may bring a full table.
+  const bringsFewRoutes = (address: string): boolean => cluster?.nodePeers.has(address) === true;
+  const speaker = new Speaker(runCfg, { logger, metrics, bringsFewRoutes, ...(fib ? { fib } : {}) });
   const pods = fib ? createPodManager(cfg, speaker, logger, fib, cluster?.addresses) : null;
   const startedAt = new Date().toISOString();
   let reloading = Promise.resolve();

@@ -194,6 +194,14 @@ export class FibProgrammer {
     this.flushIfLarge();
   }
 
+  /**
+   * A session that may bring a full table has come up (any peer that is not a cluster node):
+   * with `kernel.writer: auto` the writer thread starts now, before the routes arrive.
+   */
+  expectBurst(): void {
+    if (!this.stopped) this.kernel.prepareForBurst?.();
+  }
+
   /** The RIB has converged: Wren routes it does not want are deleted (once). */
   converged(): void {
     if (this.isConverged) return;

@@ -104,11 +104,12 @@ export interface NetlinkAdapterInit {
   maxInFlight?: number;
   /**
    * Where the request socket lives: 'auto' (default: this thread until a burst of
-   * WORKER_AFTER_OPS requests, then a worker for good), 'worker' or 'main' (this thread).
+   * WORKER_AFTER_OPS requests, or prepareForBurst(), then a worker for good), 'worker' or
+   * 'main' (this thread).
    */
   thread?: 'auto' | 'worker' | 'main';
-  /** Told when the worker fails and the adapter falls back to this thread. */
-  logger?: Pick<Logger, 'warn'>;
+  /** Told when the worker takes over, and when it fails and the adapter falls back to this thread. */
+  logger?: Pick<Logger, 'warn' | 'info'>;
   /** Requests per datagram; default 256. */
   batchSize?: number;
   /** SO_RCVBUF asked for (the kernel caps it at net.core.rmem_max); default 8 MiB. */
@@ -142,6 +143,8 @@ export class NetlinkAdapter implements KernelRoutePort {
   private transport: RequestTransport;
   /** 'auto' only: the worker being started for the first big burst (see maybeMoveToWorker). */
   private startingWorker: RequestTransport | undefined;
+  /** Why the worker was started: a burst pending, or one expected (prepareForBurst). */
+  private workerWhy: 'burst' | 'expected-burst' = 'burst';
   private autoWorker: boolean;
   private readonly transportInit: TransportInit;
   private dumpSock: RawNetlinkSocket | undefined;
@@ -162,7 +165,7 @@ export class NetlinkAdapter implements KernelRoutePort {
   /** Out of the route groups for a burst (see the header). */
   private deaf = false;
   private handlers: KernelEventHandlers | undefined;
-  private readonly log: Pick<Logger, 'warn'> | undefined;
+  private readonly log: Pick<Logger, 'warn' | 'info'> | undefined;
 
   constructor(init: NetlinkAdapterInit = {}) {
     if (endianness() !== 'LE') throw new KernelError('netlink-unsupported-host', 'netlink adapter supports little-endian hosts only');
@@ -225,22 +228,7 @@ export class NetlinkAdapter implements KernelRoutePort {
   private maybeMoveToWorker(): boolean {
     if (!this.autoWorker) return false;
     if (this.startingWorker === undefined) {
-      if (this.pendingOps() < WORKER_AFTER_OPS) return false;
-      const events = this.transportEvents();
-      this.startingWorker = workerTransport(this.transportInit, {
-        ...events,
-        onReady: () => {
-          if (!this.closed) this.pump();
-        },
-        onFailed: (why) => {
-          if (this.transport === this.startingWorker) return events.onFailed(why);
-          this.log?.warn({ event: 'fib.worker-failed', err: why }, 'netlink worker failed to start; sending routes from the main thread');
-          this.startingWorker?.close();
-          this.startingWorker = undefined;
-          this.autoWorker = false;
-        },
-      });
-      this.startingWorker.unref();
+      if (this.pendingOps() >= WORKER_AFTER_OPS) this.startWorker('burst');
       return false;
     }
     if (!this.startingWorker.ready) return false;
@@ -249,10 +237,40 @@ export class NetlinkAdapter implements KernelRoutePort {
     this.transport = this.startingWorker;
     this.autoWorker = false;
     main.close();
+    this.log?.info({ event: 'fib.writer-moved', thread: 'worker', why: this.workerWhy }, 'kernel route writes moved to a worker thread');
     this.ctx.pid = this.transport.port;
     if (this.jobs.length > 0) this.transport.ref();
     else this.transport.unref();
     return false;
+  }
+
+  /**
+   * 'auto' only: a burst is coming (a session that may bring a full table has come up), so the
+   * worker is started now rather than in the middle of it, where its start-up (an isolate and
+   * the addon, tens of ms on a busy machine) delays the routes. It takes over once it is ready
+   * and this thread has nothing in flight. No-op in the other modes or once started.
+   */
+  prepareForBurst(): void {
+    if (this.autoWorker && this.startingWorker === undefined && !this.closed) this.startWorker('expected-burst');
+  }
+
+  private startWorker(why: 'burst' | 'expected-burst'): void {
+    this.workerWhy = why;
+    const events = this.transportEvents();
+    this.startingWorker = workerTransport(this.transportInit, {
+      ...events,
+      onReady: () => {
+        if (!this.closed) this.pump();
+      },
+      onFailed: (why) => {
+        if (this.transport === this.startingWorker) return events.onFailed(why);
+        this.log?.warn({ event: 'fib.worker-failed', err: why }, 'netlink worker failed to start; sending routes from the main thread');
+        this.startingWorker?.close();
+        this.startingWorker = undefined;
+        this.autoWorker = false;
+      },
+    });
+    this.startingWorker.unref();
   }
 
   /** Requests waiting to be sent plus requests in flight. */

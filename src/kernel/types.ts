@@ -140,5 +140,7 @@ export interface KernelRoutePort {
   /** Sends every op, pipelined; resolves once each is acknowledged, with the failures only. */
   apply(ops: readonly RouteOp[]): Promise<RouteOpFailure[]>;
   subscribe(handlers: KernelEventHandlers): void;
+  /** Many routes are about to come: get ready to write them fast (the adapter's writer thread). */
+  prepareForBurst?(): void;
   close(): void;
 }

@@ -76,6 +76,8 @@ export interface FibSink {
   set(prefix: number | string, target: { gateway: number | string }[] | LocalKernelTarget | null): void;
   /** the RIB has converged: kernel routes of Wren's that it does not want may go now */
   converged(): void;
+  /** a session that may bring many routes has come up: the sink gets ready to write them fast */
+  expectBurst?(): void;
   /** next-hop resolution from the kernel's routing table (the FibProgrammer's) */
   readonly nextHops?: NextHopFeed;
 }

@@ -24,6 +24,11 @@ export interface SpeakerComponents {
   metrics: SpeakerMetrics;
   /** the kernel route programmer, when `kernel.enabled` */
   fib?: FibSink;
+  /**
+   * Peers known to bring only a few routes (cluster nodes): their sessions coming up do not
+   * get the kernel writer ready for a burst. Default: every peer may bring a full table.
+   */
+  bringsFewRoutes?: (address: string) => boolean;
 }
 
 export function sessionConfigFor(cfg: WrenConfig, p: PeerConfig): SessionConfig {
@@ -143,7 +148,10 @@ export class Speaker {
     return {
       logger: this.c.logger,
       metrics: this.c.metrics,
-      onEstablished: (r) => this.engine.peerUp(r),
+      onEstablished: (r) => {
+        if (this.c.bringsFewRoutes?.(r.peer.address) !== true) this.c.fib?.expectBurst?.();
+        this.engine.peerUp(r);
+      },
       onUpdate: (r, msg) => this.onUpdate(r, msg),
       onRouteRefresh: (r, family) => {
         this.c.logger.info({ event: 'route-refresh.received', peer: r.peer.address, family }, 'route refresh requested');

@@ -91,6 +91,14 @@ describe.skipIf(skipReason !== undefined)('wren resolves next hops from the kern
     expect(wren.daemon.logTail(400)).toContain('next-hop.kernel');
   });
 
+  it('moves its kernel writes to a worker thread when a session that may bring a full table comes up', async () => {
+    // A standalone speaker's peers may send full tables: the writer thread is started at the
+    // session, not in the middle of the burst (node daemons' sessions with other cluster nodes
+    // do not start it: test/lab/lab.test.ts).
+    const line = await waitFor(() => wren.daemon.logTail(400).split('\n').find((l) => l.includes('"fib.writer-moved"')), { timeoutMs: 5000, what: 'fib.writer-moved logged' });
+    expect(JSON.parse(line)).toMatchObject({ thread: 'worker', why: 'expected-burst' });
+  });
+
   it('never resolves a next hop through a route Wren installed itself', async () => {
     await waitFor(() => wrenRoute('10.96.0.0/16'), { timeoutMs: 5000, what: '10.96.0.0/16 installed' });
     expect((await path('10.83.0.0/24'))?.best).toBe(false);

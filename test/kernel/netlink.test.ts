@@ -258,6 +258,28 @@ describe.skipIf(!isRoot)('FIB programmer in a network namespace', () => {
     expect((await wrenRoutes()).size).toBe(100 + 4 * 1999 + 50);
   });
 
+  it('starts its worker ahead of a burst it is told of, and takes it over with nothing pending', async () => {
+    // A session that may bring a full table has come up: the worker's start-up (an isolate and
+    // the addon) must not fall inside the burst.
+    const r = await runSnippet(
+      'prepared-worker',
+      [
+        `const a = new NetlinkAdapter({ protocol: 199 });`,
+        snippetRoute,
+        `const before = a.thread;`,
+        `a.prepareForBurst();`,
+        `for (let i = 0; i < 200 && a.thread !== 'worker'; i++) await new Promise((r) => setTimeout(r, 25));`,
+        `const after = a.thread;`,
+        `const routes = await a.apply(Array.from({ length: 3000 }, (_, i) => ({ kind: 'add' as const, route: route(i) })));`,
+        `console.log(JSON.stringify({ before, after, failed: routes.length }));`,
+        `a.close();`,
+      ],
+      [],
+    );
+    expect({ code: r.exitCode, aborted: aborted(r), out: JSON.parse(r.stdout.trim()) as unknown }).toEqual({ code: 0, aborted: false, out: { before: 'main', after: 'worker', failed: 0 } });
+    expect((await wrenRoutes()).size).toBe(3000);
+  });
+
   it('retries a route whose gateway is unreachable and installs it once the gateway is reachable', async () => {
     const d = await driver();
     await d.send({ cmd: 'start', retryBaseMs: 5_000, retryMaxMs: 5_000 });

@@ -3,7 +3,7 @@
 // switched to two route reflectors with the mesh off (with the cluster CLI, as an operator
 // would) and every pod still reaches every other; `down` leaves no namespace and no process.
 
-import { existsSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -145,6 +145,10 @@ describe.skipIf(skip !== undefined)('wren lab', () => {
       expect(status.code).toBe(0);
       expect(status.value.nodes.every((n) => n.routes === 3 && n.peers.every((p) => p.type === 'node-to-node mesh'))).toBe(true);
       const before = sessionsSince(status.value);
+      // Sessions with other cluster nodes bring a few routes each: none of them starts the
+      // kernel writer thread, memory every node would pay (a standalone speaker's do:
+      // test/daemon/kernel-next-hops.test.ts).
+      for (const n of state.nodes) expect(readFileSync(n.log, 'utf8'), n.name).not.toContain('"fib.writer-moved"');
 
       // Two route reflectors, every node their client, then the mesh off: the operator's way.
       for (const node of ['node-1', 'node-2']) await lab.cluster(['node', 'set', node, '--rr-cluster-id', '10.99.255.254', '--label', 'route-reflector=true']);

@@ -29,6 +29,8 @@ export class ClusterMode {
   private hooks: ClusterHooks | null = null;
   /** PEER TYPE of derived peers, by address. */
   readonly peerTypes = new Map<string, ClusterPeerType>();
+  /** Derived peers that are nodes of the cluster (a few blocks and pods each), by address. */
+  readonly nodePeers = new Set<string>();
   private blocks: string[] = [];
   private readonly cooldownMs: number;
 
@@ -102,7 +104,11 @@ export class ClusterMode {
 
   private onPeering(p: DerivedPeering): void {
     this.peerTypes.clear();
-    for (const d of p.peers) this.peerTypes.set(d.address, d.type);
+    this.nodePeers.clear();
+    for (const d of p.peers) {
+      this.peerTypes.set(d.address, d.type);
+      if (d.node !== null) this.nodePeers.add(d.address);
+    }
     this.logger.info({ event: 'cluster.peers-derived', peers: p.peers.length, asn: p.asn, clusterId: p.clusterId ?? null }, 'cluster peers derived');
     void this.hooks?.reconfigure(this.effective()).catch((e: unknown) =>
       this.logger.error({ event: 'cluster.reconfigure-failed', err: e instanceof Error ? e.message : String(e) }, 'applying derived peers failed'),
