@@ -56,9 +56,9 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     ? new FibProgrammer({ protocol: cfg.kernel.protocol, table: cfg.kernel.table, resyncIntervalMs: cfg.kernel.resyncInterval * 1000, writer: cfg.kernel.writer, logger })
     : null;
   // Sessions with other nodes carry a few blocks and pods each; any other peer (a top-of-rack
-  // router, a standalone speaker's peers) may bring a full table.
-  const bringsFewRoutes = (address: string): boolean => cluster?.nodePeers.has(address) === true;
-  const speaker = new Speaker(runCfg, { logger, metrics, bringsFewRoutes, ...(fib ? { fib } : {}) });
+  // router, a standalone speaker's peers) may bring a full table (Speaker's isClusterNode).
+  const isClusterNode = (address: string): boolean => cluster?.nodePeers.has(address) === true;
+  const speaker = new Speaker(runCfg, { logger, metrics, isClusterNode, ...(fib ? { fib } : {}) });
   const pods = fib ? createPodManager(cfg, speaker, logger, fib, cluster?.addresses) : null;
   const startedAt = new Date().toISOString();
   let reloading = Promise.resolve();

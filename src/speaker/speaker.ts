@@ -25,10 +25,12 @@ export interface SpeakerComponents {
   /** the kernel route programmer, when `kernel.enabled` */
   fib?: FibSink;
   /**
-   * Peers known to bring only a few routes (cluster nodes): their sessions coming up do not
-   * get the kernel writer ready for a burst. Default: every peer may bring a full table.
+   * Peers that are other nodes of the cluster (cluster mode). They bring a few routes each, so
+   * their sessions coming up do not get the kernel writer ready for a burst (any other peer may
+   * bring a full table), and they come and go with the cluster: configured and de-configured
+   * at debug level (the daemon's cluster.applied line sums each change up).
    */
-  bringsFewRoutes?: (address: string) => boolean;
+  isClusterNode?: (address: string) => boolean;
 }
 
 export function sessionConfigFor(cfg: WrenConfig, p: PeerConfig): SessionConfig {
@@ -149,7 +151,7 @@ export class Speaker {
       logger: this.c.logger,
       metrics: this.c.metrics,
       onEstablished: (r) => {
-        if (this.c.bringsFewRoutes?.(r.peer.address) !== true) this.c.fib?.expectBurst?.();
+        if (this.c.isClusterNode?.(r.peer.address) !== true) this.c.fib?.expectBurst?.();
         this.engine.peerUp(r);
       },
       onUpdate: (r, msg) => this.onUpdate(r, msg),
@@ -203,12 +205,13 @@ export class Speaker {
     this.cfg = next;
     this.engine.reconfigure(next);
     const log = this.c.logger;
+    const level = (address: string): 'debug' | 'info' => (this.c.isClusterNode?.(address) === true ? 'debug' : 'info');
     await Promise.all([
       ...diff.removed.map(async (p) => {
         const r = this.peers.get(p.address);
         this.peers.delete(p.address);
         if (!r) return;
-        log.info({ event: 'peer.removed', peer: p.address }, 'peer de-configured');
+        log[level(p.address)]({ event: 'peer.removed', peer: p.address }, 'peer de-configured');
         this.cancelRestart(p.address);
         await r.stop({ code: ErrorCode.CEASE, subcode: CeaseSubcode.PEER_DECONFIGURED, data: Buffer.alloc(0) });
         this.engine.forget(r);
@@ -232,7 +235,7 @@ export class Speaker {
       if (r) r.peer = p;
     }
     for (const p of diff.added) {
-      log.info({ event: 'peer.added', peer: p.address }, 'peer configured');
+      log[level(p.address)]({ event: 'peer.added', peer: p.address }, 'peer configured');
       this.addPeer(p);
     }
     if (diff.listenChanged) await this.relisten(previousListen);
