@@ -88,6 +88,10 @@ export function fibWorkerMain(req: NodeJS.Require, data: FibWorkerData): void {
   const FLAG_CLOSED_W = 1;
   const NLMSG_ERROR = 2;
   const flags = new Int32Array(data.flags);
+  // This isolate transfers its replies too: its first detach is paid here, before anything is
+  // optimised (see the throwaway at the top of this module).
+  const throwaway = new ArrayBuffer(8);
+  structuredClone(throwaway, { transfer: [throwaway] });
   const post = (m: FromFibWorker, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
   let sock: import('netlink/dist/raw.js').RawNetlinkSocket | undefined;
   let open = true;
