@@ -13,7 +13,7 @@ import { machineBusySeconds, sampleProcess, stealSeconds, type ProcSample } from
 import { KERNEL_PROTOCOL, startRouter, type FibImpl } from './fib-routers.js';
 import type { TesterArgs } from './rr-tester.js';
 import type { ObserverArgs } from './fib-observer.js';
-import { NativeObserver, type ObserverProcess } from './fib-observer-native.js';
+import { startNativeObserver } from './fib-observer-native.js';
 
 /** Which observer counts the routes: the native one (fib-observer.c, built) or the Node one. */
 export type ObserverChoice = { kind: 'native'; binary: string } | { kind: 'node' };
@@ -107,9 +107,9 @@ export async function measureFib(o: FibMeasureOptions, log: (line: string) => vo
 
     const observerArgs: ObserverArgs = { n: o.n, baseAddress: BASE_ADDRESS, protocol: KERNEL_PROTOCOL[o.impl] };
     const observerLog = lab.path('observer.stderr.log');
-    const observer: ObserverProcess =
+    const observer =
       o.observer.kind === 'native'
-        ? new NativeObserver(lab, rtrHost.ns, o.observer.binary, observerArgs, observerLog)
+        ? startNativeObserver(lab, rtrHost.ns, o.observer.binary, observerArgs, observerLog)
         : new JsonChild(lab, rtrHost.ns, join(here, 'fib-observer.js'), observerArgs, 'observer', observerLog);
     const testerArgs: TesterArgs = {
       local: TESTER,
@@ -189,7 +189,7 @@ async function kernelRoutes(ns: string, protocol: number, n: number): Promise<nu
 }
 
 /** Waits until the observer has seen all N, or the timeout, a stall, or a failure ends the run. */
-function awaitFib(o: FibMeasureOptions, tester: JsonChild, observer: ObserverProcess, routerRunning: () => boolean, result: FibMeasurement): Promise<FibOutcome> {
+function awaitFib(o: FibMeasureOptions, tester: JsonChild, observer: JsonChild, routerRunning: () => boolean, result: FibMeasurement): Promise<FibOutcome> {
   return new Promise((resolve) => {
     let first: number | undefined;
     let doneAt: number | undefined;

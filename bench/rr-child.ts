@@ -1,6 +1,7 @@
-// A benchmark helper process (tester or clients) run inside a lab namespace, talking JSON
-// lines on stdout. `ip netns exec` execs node in place, so `pid` is node's own pid: the one
-// whose CPU we read and the one we stop. It runs in its own process group and is killed by
+// A benchmark helper process (tester, clients, observers) run inside a lab namespace, talking
+// JSON lines on stdout: a Node script, or an executable (the native FIB observer). `ip netns
+// exec` execs it in place, so `pid` is its own pid: the one whose CPU we read and the one we
+// stop. It runs in its own process group and is killed by
 // pid when the lab is cleaned up (also on Ctrl-C, through the lab's exit hooks).
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,12 +38,15 @@ export class JsonChild {
     args: object,
     readonly name: string,
     readonly logFile: string,
+    /** 'node': `script` is a Node script; 'exec': an executable run as it is */
+    run: 'node' | 'exec' = 'node',
   ) {
     const fd = openSync(logFile, 'a');
     try {
       // RR_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": profile the tester and clients.
       const nodeArgs = (process.env.RR_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
-      this.proc = spawn('ip', ['netns', 'exec', ns, process.execPath, ...nodeArgs, script, JSON.stringify(args)], {
+      const command = run === 'node' ? [process.execPath, ...nodeArgs, script] : [script];
+      this.proc = spawn('ip', ['netns', 'exec', ns, ...command, JSON.stringify(args)], {
         stdio: ['pipe', 'pipe', fd],
         detached: true,
       });
