@@ -28,6 +28,18 @@ function nextHopMatches(want: KernelNextHop, have: KernelNextHop): boolean {
   );
 }
 
+/** The same next hops in the same order, field for field (no "the kernel resolves it" leeway). */
+export function sameNextHops(a: readonly KernelNextHop[], b: readonly KernelNextHop[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.gateway !== y.gateway || x.ifindex !== y.ifindex || x.onlink !== y.onlink) return false;
+  }
+  return true;
+}
+
 /**
  * True when the kernel route `have` forwards as `want` asks: same blackhole-ness and the same
  * next hops, in any order (the kernel keeps ECMP members in its own order).

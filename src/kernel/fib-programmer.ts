@@ -19,7 +19,7 @@
 
 import type { Logger } from 'pino';
 import { bytesToIpv6, formatPrefix4, ipv6ToBytes } from '../lib/prefix.js';
-import { diffOne, indexRoutes, routeSatisfies } from './diff.js';
+import { diffOne, indexRoutes, routeSatisfies, sameNextHops } from './diff.js';
 import { NetlinkAdapter } from './netlink-adapter.js';
 import type { NextHopTableChange } from './kernel-next-hops.js';
 import { KernelNextHopFeed } from './next-hop-feed.js';
@@ -76,17 +76,6 @@ function prefixText(key: RouteKey): string {
 
 function canonicalHop(nh: KernelNextHop): KernelNextHop {
   return typeof nh.gateway === 'string' ? { ...nh, gateway: bytesToIpv6(ipv6ToBytes(nh.gateway)) } : nh;
-}
-
-function sameHops(a: readonly KernelNextHop[], b: readonly KernelNextHop[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.gateway !== y.gateway || x.ifindex !== y.ifindex || x.onlink !== y.onlink) return false;
-  }
-  return true;
 }
 
 export class FibProgrammer {
@@ -311,7 +300,7 @@ export class FibProgrammer {
       const wish = s.wish ?? want.nextHops;
       if (only !== undefined && !wish.some((h) => only.has(h.gateway))) return;
       const hops = this.nextHops.translate(wish);
-      if (hops === undefined || sameHops(hops, want.nextHops)) return;
+      if (hops === undefined || sameNextHops(hops, want.nextHops)) return;
       s.want = { prefix: want.prefix, nextHops: hops };
       s.wish = hops === wish ? undefined : wish;
       this.clearFailure(s);

@@ -19,6 +19,7 @@
 
 import { ipv6ToBytes, prefix4Address, prefix4Length } from '../lib/prefix.js';
 import type { NextHopResolution, NextHopResolver } from '../rib/next-hop.js';
+import { sameNextHops } from './diff.js';
 import type { ForeignHop, ForeignRoute, ForeignRouteEvent, ForeignRouteType, KernelNextHop } from './types.js';
 
 export interface KernelNextHopAnswer extends NextHopResolution {
@@ -151,13 +152,7 @@ function sameHop(a: ForeignHop, b: ForeignHop): boolean {
 
 function sameVia(a: readonly KernelNextHop[] | null, b: readonly KernelNextHop[] | null): boolean {
   if (a === null || b === null) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.gateway !== y.gateway || x.ifindex !== y.ifindex || x.onlink !== y.onlink) return false;
-  }
-  return true;
+  return sameNextHops(a, b);
 }
 
 function sameAnswer(a: KernelNextHopAnswer, b: KernelNextHopAnswer): boolean {
