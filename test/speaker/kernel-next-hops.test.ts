@@ -133,6 +133,8 @@ peers:
       }
       k.add(foreign('10.99.0.0/24', '10.77.0.2'));
       await waitFor(() => k.ours.get(p4('10.80.0.0/24')), { timeoutMs: 1000, intervalMs: 5, what: 'the route after the burst' });
+      // An absence can only be waited out: two and a half coalescing windows, in which any
+      // further re-run would have happened.
       await new Promise((r) => setTimeout(r, 250));
       expect(spy.mock.calls.length).toBeGreaterThanOrEqual(1);
       expect(spy.mock.calls.length).toBeLessThanOrEqual(2);
