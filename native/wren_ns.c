@@ -7,21 +7,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
-#include <stdio.h>
-#include <string.h>
 #include <node_api.h>
-
-static napi_value throw_errno(napi_env env, int err) {
-  napi_value msg, code, error;
-  char text[128];
-  snprintf(text, sizeof text, "setns: %s", strerror(err));
-  napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
-  napi_create_int32(env, err, &code);
-  napi_create_error(env, NULL, msg, &error);
-  napi_set_named_property(env, error, "errno", code);
-  napi_throw(env, error);
-  return NULL;
-}
+#include "throw_errno.h"
 
 // setns(fd: number, nstype: number): void — throws an Error with .errno on failure.
 static napi_value js_setns(napi_env env, napi_callback_info info) {
@@ -33,7 +20,7 @@ static napi_value js_setns(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "setns(fd, nstype) expects two integers");
     return NULL;
   }
-  if (setns(fd, nstype) != 0) return throw_errno(env, errno);
+  if (setns(fd, nstype) != 0) return throw_errno(env, "setns", errno);
   return NULL;
 }
 

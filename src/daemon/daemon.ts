@@ -14,6 +14,7 @@ import { VERSION } from '../version.js';
 import { createPodManager, podCall } from './pods.js';
 import { ClusterMode } from './cluster/cluster-mode.js';
 import type { PeerStatus } from '../api/types.js';
+import { releaseStartupPages } from './startup-pages.js';
 
 /** Loads the Prometheus backend (only when metrics are configured) and listens. */
 async function startMetricsServer(metrics: SpeakerMetrics, listen: string): Promise<MetricsServer> {
@@ -127,6 +128,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     return 1;
   }
   logger.info({ event: 'daemon.started', version: VERSION, config: opts.configFile, control: opts.controlSocket, peers: cfg.peers.length }, 'wren daemon started');
+  // Start-up is over: what it alone touched of the node executable leaves our RSS (startup-pages.ts).
+  setImmediate(() => {
+    try {
+      const released = releaseStartupPages();
+      if (released) logger.info({ event: 'memory.startup-pages-released', ...released }, 'start-up pages handed back');
+    } catch (e) {
+      logger.warn({ event: 'memory.startup-pages-failed', err: (e as Error).message }, 'start-up pages not handed back');
+    }
+  });
 
   process.on('SIGHUP', () => {
     reloading = reloading.then(async () => {

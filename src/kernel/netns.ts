@@ -1,10 +1,8 @@
 // Running synchronous code inside another network namespace, via our native setns(2) binding
 // (native/wren_ns.c). Only the calling thread switches, and only for the duration of `fn`:
 // netlink sockets opened inside stay bound to that namespace after we switch back.
-import { closeSync, existsSync, openSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { closeSync, openSync } from 'node:fs';
+import { loadNativeHelper } from '../lib/native.js';
 
 const CLONE_NEWNET = 0x40000000;
 
@@ -24,18 +22,9 @@ export class NetnsError extends Error {
 
 let binding: NsBinding | null = null;
 
-/** Finds native/build/wren_ns.node above this file (src/kernel or dist/src/kernel). */
 function loadBinding(): NsBinding {
+  binding ??= loadNativeHelper<NsBinding>('wren_ns');
   if (binding) return binding;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'native', 'build', 'wren_ns.node');
-    if (existsSync(candidate)) {
-      binding = createRequire(import.meta.url)(candidate) as NsBinding;
-      return binding;
-    }
-    dir = dirname(dir);
-  }
   throw new NetnsError('netns-unsupported', 'the native helper native/build/wren_ns.node is not built; run `npm run build` (needs a C compiler)');
 }
 
