@@ -3,6 +3,7 @@
 // (from the last daemon ready; all ready with the peering switched on) and a join. BIRD's run is
 // in cluster-bird.ts, the window plumbing in cluster-window.ts.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LabHost } from '../test/harness/netns.js';
 import { Lab } from '../test/harness/netns.js';
 import { waitFor } from '../test/harness/wait.js';
@@ -34,9 +35,11 @@ export interface WrenRun {
   literal: Window & { podAddMaxMs?: number; podAddMedianMs?: number };
   formation: Window;
   join?: JoinResult;
-  /** after everything converged: node daemons (reflectors apart) */
+  /** right after everything converged: node daemons (reflectors apart) */
   mem: MemSample[];
   reflectorMem: MemSample[];
+  /** the same daemons again after settleS seconds without a change in the cluster */
+  settled?: { afterS: number; mem: MemSample[]; reflectorMem: MemSample[] };
 }
 
 export interface WrenRunOptions {
@@ -53,6 +56,8 @@ export interface WrenRunOptions {
   /** every node adds its pods at the moment the last daemon is ready (default: each at its own ready) */
   claimStorm: boolean;
   timeoutMs: number;
+  /** seconds to leave the converged cluster alone before memory is sampled again (0: not) */
+  settleS: number;
   log(line: string): void;
 }
 
@@ -181,8 +186,17 @@ export async function runWren(o: WrenRunOptions): Promise<WrenRun> {
       join = await joinWindow(o, label, lab, etcd, nodes, watches, blocks).catch((e: unknown): JoinResult => ({ outcome: 'failed', note: firstLine(e) }));
     }
 
-    const mem = nodes.filter((n) => !n.reflector).map((n) => memSample(n.daemon.pid)).filter((m): m is MemSample => m !== undefined);
-    const reflectorMem = nodes.filter((n) => n.reflector).map((n) => memSample(n.daemon.pid)).filter((m): m is MemSample => m !== undefined);
+    const sample = (reflectors: boolean): MemSample[] => nodes.filter((n) => n.reflector === reflectors).map((n) => memSample(n.daemon.pid)).filter((m): m is MemSample => m !== undefined);
+    const mem = sample(false);
+    const reflectorMem = sample(true);
+    // A daemon's heap is largest right after a burst of sessions; V8 hands the garbage back
+    // once allocation has been low for a while (its memory reducer: about 10-30 s).
+    let settled: WrenRun['settled'];
+    if (o.settleS > 0) {
+      o.log(`${label}: memory sampled; again after ${o.settleS} s without a change`);
+      await sleep(o.settleS * 1000);
+      settled = { afterS: o.settleS, mem: sample(false), reflectorMem: sample(true) };
+    }
     await stopProfiled(o, nodes);
     return {
       nodes: o.nodes,
@@ -196,6 +210,7 @@ export async function runWren(o: WrenRunOptions): Promise<WrenRun> {
       ...(join === undefined ? {} : { join }),
       mem,
       reflectorMem,
+      ...(settled === undefined ? {} : { settled }),
     };
   } catch (e) {
     postMortem(lab, true);
