@@ -15,6 +15,7 @@ import { createPodManager, podCall } from './pods.js';
 import { ClusterMode } from './cluster/cluster-mode.js';
 import type { PeerStatus } from '../api/types.js';
 import { releaseStartupPages } from './startup-pages.js';
+import { startIdleGc } from './idle-gc.js';
 
 /** Loads the Prometheus backend (only when metrics are configured) and listens. */
 async function startMetricsServer(metrics: SpeakerMetrics, listen: string): Promise<MetricsServer> {
@@ -137,6 +138,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       logger.warn({ event: 'memory.startup-pages-failed', err: (e as Error).message }, 'start-up pages not handed back');
     }
   });
+  const stopIdleGc = startIdleGc({ onCollected: (r) => logger.debug({ event: 'memory.idle-gc', ...r }, 'garbage collected after a burst') });
 
   process.on('SIGHUP', () => {
     reloading = reloading.then(async () => {
@@ -174,6 +176,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       if (stopping) return;
       stopping = true;
       logger.info({ event: 'daemon.stopping', signal }, 'shutting down');
+      stopIdleGc();
       void (async () => {
         await reloading;
         // A node whose routes stay in the kernel restarts gracefully: peers keep its routes.

@@ -15,6 +15,7 @@
 // shared mappings, the kernel's [vdso]/[vvar], memfds, devices and deleted files.
 import { readFileSync } from 'node:fs';
 import { loadNativeHelper } from '../lib/native.js';
+import { ownStatusKb } from '../lib/proc-status.js';
 
 export interface Mapping {
   start: number;
@@ -73,11 +74,6 @@ interface MemBinding {
   dontneed(address: number, length: number): void;
 }
 
-function vmRssKb(): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) : 0;
-}
-
 /**
  * Drops this process's clean file-backed pages (see the top). Returns null where that cannot be
  * done: not Linux, or native/build/wren_mem.node not built.
@@ -86,12 +82,12 @@ export function releaseStartupPages(): StartupPagesReleased | null {
   if (process.platform !== 'linux') return null;
   const mem = loadNativeHelper<MemBinding>('wren_mem');
   if (!mem) return null;
-  const rssBeforeKb = vmRssKb();
+  const rssBeforeKb = ownStatusKb('VmRSS');
   const maps = releasable(parseSmaps(readFileSync('/proc/self/smaps', 'utf8')));
   let releasedKb = 0;
   for (const m of maps) {
     mem.dontneed(m.start, m.end - m.start);
     releasedKb += m.rssKb;
   }
-  return { releasedKb, mappings: maps.length, rssBeforeKb, rssAfterKb: vmRssKb() };
+  return { releasedKb, mappings: maps.length, rssBeforeKb, rssAfterKb: ownStatusKb('VmRSS') };
 }
