@@ -7,8 +7,8 @@
 # The CNI plugin runs on the host (the runtime executes it): see docs/cni.md.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-# The native setns helper is compiled with the system C compiler against Node's own headers
-# (/usr/local/include/node in this image).
+# The native helpers (setns for pod wiring, madvise for the start-up pages) are compiled with the
+# system C compiler against Node's own headers (/usr/local/include/node in this image).
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci

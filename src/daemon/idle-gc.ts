@@ -6,28 +6,48 @@
 // and more (a reflector of 200 clients held 55.6 MB of anonymous memory for 25 s, then 24.3).
 // Browsers collect in idle time; a daemon knows when it is idle from its own CPU use. So every
 // interval the daemon looks at the CPU it used: after an interval busier than `busyShare`, the
-// first quiet one runs one full GC, and V8 returns the freed pages to the system. Quiet daemons
-// never collect; a long burst collects once, after it ends. Only heaps up to `maxHeapMb` (node
-// agents, a cluster's reflectors: a few ms): a full table's heap is left to V8's own reducer,
-// which marks incrementally instead of stopping the daemon for the whole heap.
+// first quiet one runs one full GC if the burst left the heap 8 MB larger, and V8 returns the
+// freed pages to the system. Quiet daemons never collect; a long burst collects once, after it
+// ends. Only heaps up to `maxHeapMb` (node agents, a cluster's reflectors: a few ms): a full
+// table's heap is left to V8's own reducer, which marks incrementally instead of stopping the
+// daemon for the whole heap.
 import { cpuUsage } from 'node:process';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { ownStatusKb } from '../lib/proc-status.js';
 
-/** The decision, apart from clocks: fed whether each interval was busy, says when to collect. */
+/**
+ * The decision, apart from clocks: fed whether each interval was busy and V8's committed heap,
+ * says when to collect. Only a burst that left the heap `growthKb` above its lowest point since
+ * the last collection is worth one: a node agent's small bursts are not (collecting after each
+ * of them cost a 100-node mesh 2.4 CPU-seconds and left its heaps 2 MB larger, bench:cluster).
+ */
 export class AfterBurst {
   private sawBurst = false;
+  private lowKb: number;
 
-  /** true: this interval was quiet and one before it since the last collection was busy */
-  next(busy: boolean): boolean {
+  constructor(
+    heapKb: number,
+    private readonly growthKb: number,
+  ) {
+    this.lowKb = heapKb;
+  }
+
+  /** true: this interval was quiet, one before it since the last collection was busy, and the heap grew */
+  next(busy: boolean, heapKb: number): boolean {
+    this.lowKb = Math.min(this.lowKb, heapKb);
     if (busy) {
       this.sawBurst = true;
       return false;
     }
-    const collect = this.sawBurst;
+    const collect = this.sawBurst && heapKb >= this.lowKb + this.growthKb;
     this.sawBurst = false;
     return collect;
+  }
+
+  /** the heap after a collection: growth is measured from there on */
+  collected(heapKb: number): void {
+    this.lowKb = heapKb;
   }
 }
 
@@ -38,6 +58,8 @@ export interface IdleGcInit {
   busyShare?: number;
   /** larger heaps (V8's committed heap, MB) are never collected here (default 64) */
   maxHeapMb?: number;
+  /** growth of the heap (MB) a burst must leave behind to be collected (default 8) */
+  growthMb?: number;
   onCollected(result: IdleGcResult): void;
 }
 
@@ -72,17 +94,21 @@ export function startIdleGc(init: IdleGcInit): () => void {
   const busyShare = init.busyShare ?? 0.05;
   const maxHeapKb = (init.maxHeapMb ?? 64) * 1024;
   const gc = obtainGc();
-  const decide = new AfterBurst();
+  const decide = new AfterBurst(heapKb(), (init.growthMb ?? 8) * 1024);
   let last = cpuUsage();
   const timer = setInterval(() => {
     const used = cpuUsage(last);
     const heapBeforeKb = heapKb();
-    if (decide.next((used.user + used.system) / 1000 > busyShare * intervalMs) && heapBeforeKb <= maxHeapKb) {
+    if (decide.next((used.user + used.system) / 1000 > busyShare * intervalMs, heapBeforeKb) && heapBeforeKb <= maxHeapKb) {
       const anonBeforeKb = ownStatusKb('RssAnon');
       const t0 = performance.now();
       gc();
       const ms = Math.round((performance.now() - t0) * 10) / 10;
-      setTimeout(() => init.onCollected({ anonBeforeKb, anonAfterKb: ownStatusKb('RssAnon'), heapBeforeKb, heapAfterKb: heapKb(), ms }), SETTLE_MS).unref();
+      setTimeout(() => {
+        const heapAfterKb = heapKb();
+        decide.collected(heapAfterKb);
+        init.onCollected({ anonBeforeKb, anonAfterKb: ownStatusKb('RssAnon'), heapBeforeKb, heapAfterKb, ms });
+      }, SETTLE_MS).unref();
     }
     // The collection itself is not part of the next interval's work.
     last = cpuUsage();

@@ -1,84 +1,72 @@
 // One full GC once a daemon is quiet after a burst (src/daemon/idle-gc.ts): when the decision
-// fires, and a real daemon collecting after a table of 30,000 routes has arrived, and serving
-// on. How much memory comes back is the benchmark's to measure (bench:cluster's reflectors).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AfterBurst } from '../../src/daemon/idle-gc.js';
-import { startWren, type WrenHandle } from '../harness/wren.js';
-import { waitFor } from '../harness/wait.js';
+// fires, and a real Node process running the built module: after a burst of allocation it
+// collects and its resident memory falls. bench:cluster measures it on reflectors.
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { AfterBurst, type IdleGcResult } from '../../src/daemon/idle-gc.js';
+import { run } from '../harness/exec.js';
 
 describe('when to collect', () => {
-  const run = (busy: boolean[]): number[] => {
-    const d = new AfterBurst();
-    return busy.flatMap((b, i) => (d.next(b) ? [i] : []));
+  const MB = 1024;
+  /** intervals as [busy, heap MB]; returns the indexes that collect */
+  const run = (intervals: [boolean, number][], startMb = 10): number[] => {
+    const d = new AfterBurst(startMb * MB, 8 * MB);
+    return intervals.flatMap(([busy, heap], i) => {
+      if (!d.next(busy, heap * MB)) return [];
+      d.collected(startMb * MB);
+      return [i];
+    });
   };
 
-  it('never while quiet', () => {
-    expect(run([false, false, false, false])).toEqual([]);
+  it('never while quiet, however large the heap', () => {
+    expect(run([[false, 10], [false, 30], [false, 30]])).toEqual([]);
   });
 
-  it('once, in the first quiet interval after a burst, however long the burst', () => {
-    expect(run([true, false, false])).toEqual([1]);
-    expect(run([true, true, true, true, false, false])).toEqual([4]);
+  it('once, in the first quiet interval after a burst that grew the heap, however long the burst', () => {
+    expect(run([[true, 20], [false, 20], [false, 20]])).toEqual([1]);
+    expect(run([[true, 12], [true, 20], [true, 30], [true, 40], [false, 40], [false, 40]])).toEqual([4]);
   });
 
-  it('again after each later burst', () => {
-    expect(run([true, false, false, true, false, true, true, false])).toEqual([1, 4, 7]);
+  it('not after a burst that left the heap less than 8 MB above its low point', () => {
+    expect(run([[true, 17], [false, 17], [true, 14], [false, 14]])).toEqual([]);
+    // V8 shrank the heap on its own to 6 MB: growth is measured from there.
+    expect(run([[false, 6], [true, 15], [false, 15]])).toEqual([2]);
+  });
+
+  it('again after each later burst that grew the heap', () => {
+    expect(run([[true, 20], [false, 20], [false, 10], [true, 19], [false, 19], [true, 25], [true, 25], [false, 25]])).toEqual([1, 4, 7]);
   });
 });
 
-const portA = 22000 + (process.pid % 20000);
-const portB = portA + 1;
-const ROUTES = 30_000;
-const table = Array.from({ length: ROUTES }, (_, i) => `10.${64 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}/32`);
+const ROOT_DIR = resolve(import.meta.dirname, '../..');
+const MODULE = pathToFileURL(join(ROOT_DIR, 'dist/src/daemon/idle-gc.js')).href;
 
-interface IdleGc {
-  time: string;
-  anonBeforeKb: number;
-  anonAfterKb: number;
-  heapBeforeKb: number;
-  heapAfterKb: number;
+/**
+ * A Node process that allocates for 1.5 s, drops it all, and reports what the idle GC did. The
+ * heap such a burst leaves is 22-83 MB depending on where V8's own collections fall, so the
+ * 64 MB cap the daemon keeps (for pauses) is lifted here.
+ */
+const CHILD = `
+import { startIdleGc } from ${JSON.stringify(MODULE)};
+const stop = startIdleGc({ intervalMs: 1000, maxHeapMb: 1024, onCollected: (r) => { console.log(JSON.stringify(r)); stop(); process.exit(0); } });
+let keep = [];
+const t0 = Date.now();
+while (Date.now() - t0 < 1500) {
+  const a = [];
+  for (let i = 0; i < 20000; i++) a.push({ i, s: 'x' + i });
+  keep.push(a);
+  if (keep.length > 8) keep.shift();
 }
+keep = null;
+setTimeout(() => { console.log('no collection'); process.exit(1); }, 10000);
+`;
 
-describe('a daemon after a burst', () => {
-  let sender: WrenHandle;
-  let receiver: WrenHandle;
-
-  beforeAll(async () => {
-    receiver = await startWren({
-      name: 'wren-gc-receiver',
-      config: { asn: 65001, routerId: '10.0.0.1', listen: { address: '127.0.0.1', port: portA }, peers: [{ address: '127.0.0.2', port: portB, asn: 65002, localAddress: '127.0.0.1', connectRetryTime: 1 }] },
-    });
-    sender = await startWren({
-      name: 'wren-gc-sender',
-      config: { asn: 65002, routerId: '10.0.0.2', listen: { address: '127.0.0.2', port: portB }, originate: table, peers: [{ address: '127.0.0.1', port: portA, asn: 65001, localAddress: '127.0.0.2', passive: true }] },
-    });
-  });
-  afterAll(async () => {
-    await sender?.stop();
-    await receiver?.stop();
-  });
-
-  it('collects once the table has arrived and the daemon is quiet, leaving less heap in use', async () => {
-    await waitFor(async () => ((await receiver.call('status')).peers[0]?.prefixesReceived ?? 0) >= ROUTES ? true : undefined, {
-      timeoutMs: 30_000,
-      what: `the receiver to hold ${ROUTES} routes`,
-    });
-    const arrived = new Date().toISOString();
-    const collected = await waitFor(
-      () =>
-        receiver.daemon
-          .logTail(400)
-          .split('\n')
-          .filter((l) => l.includes('"memory.idle-gc"'))
-          .map((l) => JSON.parse(l) as IdleGc)
-          .find((e) => e.time > arrived),
-      { timeoutMs: 20_000, what: 'memory.idle-gc after the table arrived' },
-    );
-    // What it hands back depends on the garbage left (bench:cluster measures that); here the
-    // figures must at least be the process's own.
-    expect(collected.anonBeforeKb).toBeGreaterThan(0);
-    expect(collected.heapBeforeKb).toBeGreaterThan(0);
-    // Still serving: the table is all there after the collection.
-    expect((await receiver.call('status')).peers[0]?.prefixesReceived).toBe(ROUTES);
+describe.runIf(process.platform === 'linux')('a process after a burst', () => {
+  it('collects once it is quiet and hands the garbage back to the system', async () => {
+    const out = await run(process.execPath, ['--max-semi-space-size=1', '--input-type=module', '-e', CHILD], { timeoutMs: 20_000 });
+    const r = JSON.parse(out.stdout.trim()) as IdleGcResult;
+    expect(r.heapAfterKb).toBeLessThan(r.heapBeforeKb - 10 * 1024);
+    expect(r.anonAfterKb).toBeLessThan(r.anonBeforeKb - 10 * 1024);
   });
 });
