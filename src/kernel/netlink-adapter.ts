@@ -262,9 +262,9 @@ export class NetlinkAdapter implements KernelRoutePort {
       onReady: () => {
         if (!this.closed) this.pump();
       },
-      onFailed: (why) => {
-        if (this.transport === this.startingWorker) return events.onFailed(why);
-        this.log?.warn({ event: 'fib.worker-failed', err: why }, 'netlink worker failed to start; sending routes from the main thread');
+      onFailed: (err) => {
+        if (this.transport === this.startingWorker) return events.onFailed(err);
+        this.log?.warn({ event: 'fib.worker-failed', err }, 'netlink worker failed to start; sending routes from the main thread');
         this.startingWorker?.close();
         this.startingWorker = undefined;
         this.autoWorker = false;

@@ -32,7 +32,7 @@
 
 import { bytesToIpv6, ipv6ToBytes, prefix4, prefix4Address, prefix4Length } from '../lib/prefix.js';
 import { RouteEncodeError } from './errors.js';
-import type { DesiredRoute, KernelNextHop, RouteOp } from './types.js';
+import type { DesiredRoute, ForeignHop, KernelNextHop, RouteOp } from './types.js';
 
 // linux/netlink.h
 export const NLMSG_NOOP = 1;
@@ -256,13 +256,6 @@ export interface DecodedRoute {
   route: DesiredRoute;
 }
 
-/** One next hop as the message carries it: a gateway, or (none) a directly connected link. */
-export interface RawRouteHop {
-  gateway?: number | string;
-  ifindex?: number;
-  onlink?: boolean;
-}
-
 /** An RTM_NEWROUTE / RTM_DELROUTE body: its rtmsg fields and the attributes we read. */
 export interface RawRoute {
   /** IPv4: address*64+length; IPv6: canonical "addr/len". */
@@ -274,8 +267,9 @@ export interface RawRoute {
   type: number;
   /** RTA_PRIORITY; 0 when absent. */
   metric: number;
-  /** RTA_MULTIPATH's hops, or the single RTA_GATEWAY / RTA_OIF hop; empty when neither. */
-  hops: RawRouteHop[];
+  /** RTA_MULTIPATH's hops, or the single RTA_GATEWAY / RTA_OIF hop (a gateway, or none for a
+   * directly connected link); empty when neither. */
+  hops: ForeignHop[];
 }
 
 function readAddress(buf: Buffer, off: number, v4: boolean): number | string {
@@ -303,7 +297,7 @@ export function readRoute(buf: Buffer, m: NetlinkMessageView): RawRoute | undefi
   let gateway: number | string | undefined;
   let oif: number | undefined;
   let metric = 0;
-  let hops: RawRouteHop[] = [];
+  let hops: ForeignHop[] = [];
   let a = b + RTMSG;
   while (a + 4 <= m.end) {
     const alen = buf.readUInt16LE(a);
@@ -323,7 +317,7 @@ export function readRoute(buf: Buffer, m: NetlinkMessageView): RawRoute | undefi
     a += (alen + 3) & ~3;
   }
   if (hops.length === 0 && (gateway !== undefined || oif !== undefined)) {
-    const hop: RawRouteHop = {};
+    const hop: ForeignHop = {};
     if (gateway !== undefined) hop.gateway = gateway;
     if (oif !== undefined) hop.ifindex = oif;
     if (rtmFlags & RTNH_F_ONLINK) hop.onlink = true;
@@ -333,14 +327,14 @@ export function readRoute(buf: Buffer, m: NetlinkMessageView): RawRoute | undefi
   return { prefix, tos: buf[b + 3]!, table, protocol: buf[b + 5]!, type: buf[b + 7]!, metric, hops };
 }
 
-function readMultipath(buf: Buffer, start: number, end: number, v4: boolean, out: RawRouteHop[]): void {
+function readMultipath(buf: Buffer, start: number, end: number, v4: boolean, out: ForeignHop[]): void {
   let p = start;
   while (p + 8 <= end) {
     const len = buf.readUInt16LE(p);
     if (len < 8 || p + len > end) return;
     const flags = buf[p + 2]!;
     const ifindex = buf.readInt32LE(p + 4);
-    const hop: RawRouteHop = {};
+    const hop: ForeignHop = {};
     for (let a = p + 8; a + 4 <= p + len; ) {
       const alen = buf.readUInt16LE(a);
       if (alen < 4 || a + alen > p + len) break;

@@ -29,12 +29,7 @@ interface Conn {
   corked: boolean;
 }
 
-/**
- * Messages written to one connection in the same tick (KEEPALIVE after OPEN, an initial table
- * and its End-of-RIB, a batch of UPDATEs) leave in one writev instead of one syscall each: each
- * write to a local peer also wakes it, which in a large mesh on a busy host costs more than
- * the bytes.
- */
+/** An armed FSM timer. */
 interface TimerEntry {
   handle: NodeJS.Timeout;
   seconds: number;
@@ -42,6 +37,12 @@ interface TimerEntry {
   generation: number;
 }
 
+/**
+ * Messages written to one connection in the same tick (KEEPALIVE after OPEN, an initial table
+ * and its End-of-RIB, a batch of UPDATEs) leave in one writev instead of one syscall each: each
+ * write to a local peer also wakes it, which in a large mesh on a busy host costs more than
+ * the bytes.
+ */
 function writeTo(conn: Conn, buf: Buffer): void {
   if (!conn.corked) {
     conn.corked = true;

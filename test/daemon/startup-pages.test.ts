@@ -42,6 +42,7 @@ describe('which start-up pages can be handed back', () => {
   });
 });
 
+// Own loopback addresses: no other test listens there, whatever port the pid gives.
 const portA = 21000 + (process.pid % 20000);
 const portB = portA + 1;
 
@@ -64,11 +65,11 @@ describe.runIf(process.platform === 'linux')('daemons after start-up', () => {
   beforeAll(async () => {
     a = await startWren({
       name: 'wren-pages-a',
-      config: { asn: 65001, routerId: '10.0.0.1', listen: { address: '127.0.0.1', port: portA }, originate: ['10.1.0.0/24'], peers: [{ address: '127.0.0.2', port: portB, asn: 65002, localAddress: '127.0.0.1', connectRetryTime: 1 }] },
+      config: { asn: 65001, routerId: '10.0.0.31', listen: { address: '127.0.0.31', port: portA }, originate: ['10.1.0.0/24'], peers: [{ address: '127.0.0.32', port: portB, asn: 65002, localAddress: '127.0.0.31', connectRetryTime: 1 }] },
     });
     b = await startWren({
       name: 'wren-pages-b',
-      config: { asn: 65002, routerId: '10.0.0.2', listen: { address: '127.0.0.2', port: portB }, originate: ['10.2.0.0/24'], peers: [{ address: '127.0.0.1', port: portA, asn: 65001, localAddress: '127.0.0.2', passive: true }] },
+      config: { asn: 65002, routerId: '10.0.0.32', listen: { address: '127.0.0.32', port: portB }, originate: ['10.2.0.0/24'], peers: [{ address: '127.0.0.31', port: portA, asn: 65001, localAddress: '127.0.0.32', passive: true }] },
     });
   });
   afterAll(async () => {
@@ -87,9 +88,9 @@ describe.runIf(process.platform === 'linux')('daemons after start-up', () => {
     expect(released.rssAfterKb).toBeLessThan(released.rssBeforeKb - 10 * 1024);
 
     // Still a working speaker: the session comes up and routes go both ways after the release.
-    await a.waitEstablished('127.0.0.2');
-    await waitFor(async () => (await b.call('routes', { peer: '127.0.0.1' })).find((r) => r.prefix === '10.1.0.0/24'), { timeoutMs: 10_000, what: "b to hold a's route" });
-    await waitFor(async () => (await a.call('routes', { peer: '127.0.0.2' })).find((r) => r.prefix === '10.2.0.0/24'), { timeoutMs: 10_000, what: "a to hold b's route" });
+    await a.waitEstablished('127.0.0.32');
+    await waitFor(async () => (await b.call('routes', { peer: '127.0.0.31' })).find((r) => r.prefix === '10.1.0.0/24'), { timeoutMs: 10_000, what: "b to hold a's route" });
+    await waitFor(async () => (await a.call('routes', { peer: '127.0.0.32' })).find((r) => r.prefix === '10.2.0.0/24'), { timeoutMs: 10_000, what: "a to hold b's route" });
     expect((await a.cli(['status'])).code).toBe(0);
     // What the session, the control socket and the CLI's calls touched came back, not the rest.
     expect(statusKb(a.daemon.pid, 'VmRSS')).toBeLessThan(released.rssBeforeKb - 5 * 1024);
