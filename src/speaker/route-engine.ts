@@ -17,7 +17,7 @@ import { ipv4ToNumber, parsePrefix } from '../lib/prefix.js';
 import { isEndOfRib } from '../wire/end-of-rib.js';
 import { encodeEndOfRib } from '../wire/end-of-rib.js';
 import type { CodecContext, Family, PathAttributes, UpdateMessage } from '../wire/types.js';
-import { UpdateGroup, type GroupMember } from './update-group.js';
+import { UpdateGroup, type BestTable, type GroupMember } from './update-group.js';
 import type { NextHopSelf } from './local-addresses.js';
 import type { SpeakerMetrics } from '../daemon/metrics.js';
 
@@ -328,6 +328,10 @@ export class RouteEngine {
     e.member = member;
     e.group = group;
     p.onDrain(() => this.scheduleFlush());
+    if (group.joinWithTable(member, this.lookup)) {
+      this.joined(p, group, member, families);
+      return;
+    }
     // The member joins the group only when its catch-up is done: until then the catch-up group
     // gets every change too (onChange), so joining earlier would send each changed prefix twice.
     this.sendFullTable(p, group, member, families, () => {
@@ -339,9 +343,14 @@ export class RouteEngine {
       }
       e.group = joined;
       joined.members.add(member);
-      this.c.logger.debug({ event: 'update-group.join', peer: p.peer.address, group: shortKey(key), members: joined.members.size }, 'peer joined update group');
-      for (const f of families) member.write(encodeEndOfRib(f), 1, 0);
+      this.joined(p, joined, member, families);
     });
+  }
+
+  /** The member has the whole table and is in its group: End-of-RIB follows. */
+  private joined(p: EnginePeer, group: UpdateGroup, member: GroupMember, families: Family[]): void {
+    this.c.logger.debug({ event: 'update-group.join', peer: p.peer.address, group: shortKey(group.key), members: group.members.size }, 'peer joined update group');
+    for (const f of families) member.write(encodeEndOfRib(f), 1, 0);
   }
 
   /** Sends every best route to one member through a private group with the same settings. */
@@ -531,9 +540,12 @@ export class RouteEngine {
     });
   }
 
-  private readonly lookup = {
+  private readonly lookup: BestTable = {
     best4: (p: number): Path | null => this.rib.v4.best(p),
     best6: (p: string): Path | null => this.rib.v6.best(p),
+    forEachBest4: (fn) => this.rib.v4.forEachBest(fn),
+    forEachBest6: (fn) => this.rib.v6.forEachBest(fn),
+    prefixCount: () => this.rib.prefixCount,
   };
 
   /** One slice per group; more slices are scheduled while work remains and sockets allow. */

@@ -24,6 +24,14 @@ export interface BestLookup {
   best6(prefix: string): Path | null;
 }
 
+/** The whole Loc-RIB, for a member that joins with the group's table (joinWithTable). */
+export interface BestTable extends BestLookup {
+  /** prefixes with a best route, over both families */
+  prefixCount(): number;
+  forEachBest4(fn: (prefix: number, best: Path) => void): void;
+  forEachBest6(fn: (prefix: string, best: Path) => void): void;
+}
+
 /** What a group needs from a member session. */
 export interface GroupMember {
   /** PathSource id of the session (routes it sent us are never sent back to it) */
@@ -40,6 +48,12 @@ export const GROUP_BACKLOG_LIMIT = 8 * 1024 * 1024;
 export const EXPORT_CACHE_LIMIT = 16_384;
 /** Prefixes handled per flush slice before yielding to I/O. */
 export const FLUSH_SLICE = 20_000;
+/**
+ * Loc-RIBs up to this size are sent to a joining member from the group's encoded table, kept
+ * between joins (a node agent's few hundred routes: tens of kB). Larger ones go through a
+ * catch-up group, sliced and paced by the member's socket.
+ */
+export const TABLE_JOIN_LIMIT = 4096;
 
 export type GroupExport = ExportResult | { action: 'skip'; reason: 'export-policy' };
 const REJECTED_BY_POLICY: GroupExport = Object.freeze({ action: 'skip', reason: 'export-policy' });
@@ -55,6 +69,15 @@ function push(map: Map<number, Buffer[]>, id: number, bufs: Buffer[]): void {
   const list = map.get(id);
   if (list) list.push(...bufs);
   else map.set(id, [...bufs]);
+}
+
+/** The group's whole export, encoded, as a member joining with nothing pending must get it. */
+interface EncodedTable {
+  buf: Buffer | null;
+  messages: number;
+  prefixes: number;
+  /** the sources of the routes in it: a member among them would get its own routes back */
+  sources: Set<number>;
 }
 
 interface Batch<K> {
@@ -80,6 +103,17 @@ export class UpdateGroup {
   private readonly dirty4 = DirtyQueue.ipv4();
   private readonly dirty6 = DirtyQueue.ipv6();
   readonly stats: GroupStats = { coalesced: 0, flushedPrefixes: 0, updatesBuilt: 0 };
+  /**
+   * What joinWithTable sends: valid while every change since it was built was one this group
+   * never exports. Anything that may change the group's output drops it (see noteExported).
+   */
+  private table: EncodedTable | null = null;
+  /**
+   * Plain iBGP towards a non-client: a route learned from a non-client iBGP peer never goes
+   * out (RFC 4271 §9.1.3, RFC 4456 §6), so a change between two such paths is nothing to it.
+   * In a node-to-node mesh that is every route a node learns.
+   */
+  private readonly plainIbgp: boolean;
 
   constructor(
     readonly key: string,
@@ -89,6 +123,7 @@ export class UpdateGroup {
     readonly exportPolicy: CompiledPolicy | null,
   ) {
     this.cache = new ExportCache(key);
+    this.plainIbgp = target.kind === 'ibgp' && !target.rrClient;
   }
 
   get maxSize(): number {
@@ -108,14 +143,30 @@ export class UpdateGroup {
    */
   markDirty4(prefix: number, previous: Path | null, best?: Path | null): void {
     if (!this.families.has('ipv4-unicast')) return;
-    if (best && this.ownsOnly(best, previous)) return;
+    if (best !== undefined && this.neverSent(best, previous)) return;
+    if (best && this.ownsOnly(best, previous)) return this.noteExported();
     if (!this.dirty4.add(prefix, previous)) this.stats.coalesced++;
   }
 
   markDirty6(prefix: string, previous: Path | null, best?: Path | null): void {
     if (!this.families.has('ipv6-unicast')) return;
-    if (best && this.ownsOnly(best, previous)) return;
+    if (best !== undefined && this.neverSent(best, previous)) return;
+    if (best && this.ownsOnly(best, previous)) return this.noteExported();
     if (!this.dirty6.add(prefix, previous)) this.stats.coalesced++;
+  }
+
+  /**
+   * Neither the old nor the new best path is one this group ever sends: the flush would find
+   * nothing to announce or withdraw. (A prefix already waiting keeps its entry: the flush reads
+   * the best path then.)
+   */
+  private neverSent(best: Path | null, previous: Path | null): boolean {
+    return this.plainIbgp && unreflected(best) && unreflected(previous);
+  }
+
+  /** The group's output for some prefix may have changed: the encoded table is out of date. */
+  private noteExported(): void {
+    this.table = null;
   }
 
   /** The group's one member is the source of `best` and was not sent `previous` either. */
@@ -146,6 +197,7 @@ export class UpdateGroup {
   flush(rib: BestLookup, limit = FLUSH_SLICE): number {
     if (this.members.size === 0) {
       const n = this.pending;
+      if (n > 0) this.noteExported();
       this.dirty4.clear();
       this.dirty6.clear();
       return n;
@@ -197,12 +249,15 @@ export class UpdateGroup {
     const handled = dirty.take(limit, (prefix, previous) => {
       const cur = best(prefix);
       if (cur !== null && cur.source.id === sole) {
+        // Not sent to the sole member, but other members would get it: the table changed.
+        this.noteExported();
         // The member may only have to lose what it was sent before (another source's path).
         // Its own earlier path never went to it, so there is nothing to withdraw then.
         if (previous && previous.source.id !== sole && this.exportOf(previous, family, prefix).action === 'send') batch.withdrawAll.push(prefix);
         return;
       }
       const exp = cur ? this.exportOf(cur, family, prefix) : null;
+      if (this.table !== null && ((exp !== null && exp.action === 'send') || (previous !== null && (previous.source.id === sole || this.exportOf(previous, family, prefix).action === 'send')))) this.noteExported();
       if (exp && exp.action === 'send' && cur && previous && previous.source.id === cur.source.id && sameExport(exp, this.exportOf(previous, family, prefix))) {
         // Same source re-announced what it had (e.g. after a graceful restart): the peers
         // already hold exactly this, so nothing goes out.
@@ -211,18 +266,7 @@ export class UpdateGroup {
       if (exp && exp.action === 'send' && cur) {
         // A member never gets its own route back (split horizon); it must lose what it had.
         const excluded = memberIds.has(cur.source.id) ? cur.source.id : -1;
-        let byExcl = batch.announce.get(exp.attrs);
-        if (!byExcl) {
-          byExcl = new Map();
-          batch.announce.set(exp.attrs, byExcl);
-        }
-        const key = typeof exp.nextHop === 'string' ? hashNextHop(excluded, exp.nextHop, exp.linkLocalNextHop) : excluded;
-        let bucket = byExcl.get(key);
-        if (!bucket) {
-          bucket = exp.linkLocalNextHop ? { nextHop: exp.nextHop, linkLocal: exp.linkLocalNextHop, prefixes: [] } : { nextHop: exp.nextHop, prefixes: [] };
-          byExcl.set(key, bucket);
-        }
-        bucket.prefixes.push(prefix);
+        addAnnounce(batch, exp, excluded, prefix);
         if (excluded >= 0 && previous && previous.source.id !== excluded && this.exportOf(previous, family, prefix).action === 'send') {
           let list = batch.withdrawOne.get(excluded);
           if (!list) batch.withdrawOne.set(excluded, (list = []));
@@ -234,6 +278,53 @@ export class UpdateGroup {
       }
     });
     return { batch, handled };
+  }
+
+  /**
+   * Adds a member whose session has just come up and sends it the whole table, from the
+   * encoding kept since the last change this group exports. Anything still pending is flushed
+   * to the current members first, so the new member starts from what they hold. Returns false,
+   * adding nothing, when the Loc-RIB is too large for that, the group or the member's socket is
+   * blocked, or the member is the source of routes in the table (a graceful restart): the
+   * caller then sends a catch-up.
+   */
+  joinWithTable(member: GroupMember, rib: BestTable): boolean {
+    if (rib.prefixCount() > TABLE_JOIN_LIMIT || member.backlog > GROUP_BACKLOG_LIMIT) return false;
+    if (this.pending > 0) {
+      if (this.blocked()) return false;
+      this.flush(rib);
+      if (this.pending > 0) return false;
+    }
+    const table = (this.table ??= this.encodeTable(rib));
+    if (table.sources.has(member.sourceId)) return false;
+    if (table.buf !== null) member.write(table.buf, table.messages, table.prefixes);
+    this.members.add(member);
+    return true;
+  }
+
+  private encodeTable(rib: BestTable): EncodedTable {
+    const sources = new Set<number>();
+    let prefixes = 0;
+    const enc: Encoded = { shared: [], except: new Map(), only: new Map() };
+    const take = <K extends number | string>(family: Family, batch: Batch<K>) => (prefix: K, best: Path): void => {
+      const exp = this.exportOf(best, family, prefix);
+      if (exp.action !== 'send') return;
+      sources.add(best.source.id);
+      prefixes++;
+      addAnnounce(batch, exp, -1, prefix);
+    };
+    if (this.families.has('ipv4-unicast')) {
+      const batch: Batch<number> = { announce: new Map(), withdrawAll: [], withdrawOne: new Map() };
+      rib.forEachBest4(take('ipv4-unicast', batch));
+      this.encode4(batch, enc);
+    }
+    if (this.families.has('ipv6-unicast')) {
+      const batch: Batch<string> = { announce: new Map(), withdrawAll: [], withdrawOne: new Map() };
+      rib.forEachBest6(take('ipv6-unicast', batch));
+      this.encode6(batch, enc);
+    }
+    const buf = enc.shared.length === 0 ? null : enc.shared.length === 1 ? enc.shared[0]! : Buffer.concat(enc.shared);
+    return { buf, messages: enc.shared.length, prefixes, sources };
   }
 
   /** Encoded once per bucket per slice: caching across slices cost more memory than time. */
@@ -268,6 +359,27 @@ export class UpdateGroup {
       }
     }
   }
+}
+
+/** Files a prefix under its attributes and next hop (and the member it must not go to, or -1). */
+function addAnnounce<K>(batch: Batch<K>, exp: ExportResult & { action: 'send' }, excluded: number, prefix: K): void {
+  let byExcl = batch.announce.get(exp.attrs);
+  if (!byExcl) {
+    byExcl = new Map();
+    batch.announce.set(exp.attrs, byExcl);
+  }
+  const key = typeof exp.nextHop === 'string' ? hashNextHop(excluded, exp.nextHop, exp.linkLocalNextHop) : excluded;
+  let bucket = byExcl.get(key);
+  if (!bucket) {
+    bucket = exp.linkLocalNextHop ? { nextHop: exp.nextHop, linkLocal: exp.linkLocalNextHop, prefixes: [] } : { nextHop: exp.nextHop, prefixes: [] };
+    byExcl.set(key, bucket);
+  }
+  bucket.prefixes.push(prefix);
+}
+
+/** A path learned over iBGP from a peer that is not our route-reflector client (or none). */
+function unreflected(p: Path | null): boolean {
+  return p === null || (p.source.kind === 'ibgp' && !p.source.rrClient);
 }
 
 function excludedOf(key: number | string): number {

@@ -3,7 +3,7 @@
 // update groups. Everything is asserted on the UPDATEs the fake peers decode.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RouteEngine } from '../../src/speaker/route-engine.js';
-import { GROUP_BACKLOG_LIMIT } from '../../src/speaker/update-group.js';
+import { GROUP_BACKLOG_LIMIT, TABLE_JOIN_LIMIT } from '../../src/speaker/update-group.js';
 import { parsePrefix6 } from '../../src/lib/prefix.js';
 import type { PathAttributes } from '../../src/wire/types.js';
 import {
@@ -40,6 +40,9 @@ const ORIGINATED6 = parsePrefix6('fd00:9::/122');
 const E_ATTRS: PathAttributes = { origin: 0, asPath: [{ type: 2, asns: [65100] }], nextHop: ip('192.0.2.1'), med: 5 };
 const E_ATTRS6: PathAttributes = { origin: 0, asPath: [{ type: 2, asns: [65100] }], med: 5 };
 const E_NH6 = '2001:db8:e::1';
+
+/** Routes enough that a joining peer gets a catch-up (sliced, paced by its socket), not the group's encoded table. */
+const CATCH_UP = TABLE_JOIN_LIMIT + 1;
 
 let engine: RouteEngine | null = null;
 afterEach(() => {
@@ -312,7 +315,7 @@ describe('RouteEngine', () => {
   it('gives a peer that joins while its group is blocked its full table once the socket drains', async () => {
     const { engine, a, e } = setup();
     engine.peerUp(e);
-    const v4 = hosts4(50);
+    const v4 = hosts4(CATCH_UP);
     engine.receive(e, announce4(v4, E_ATTRS));
     await settle([a, e]);
     engine.peerUp(a);
@@ -347,7 +350,7 @@ describe('RouteEngine', () => {
     const { engine, a, b, e } = setup();
     engine.peerUp(e);
     engine.peerUp(b);
-    const v4 = hosts4(50);
+    const v4 = hosts4(CATCH_UP);
     engine.receive(e, announce4(v4, E_ATTRS));
     await settle([a, b, e]);
     b.clear();
@@ -386,7 +389,7 @@ describe('RouteEngine', () => {
     const { engine, a, b, e } = setup();
     engine.peerUp(e);
     engine.peerUp(b);
-    const v4 = hosts4(20);
+    const v4 = hosts4(CATCH_UP);
     engine.receive(e, announce4(v4, E_ATTRS));
     await settle([a, b, e]);
 
@@ -487,3 +490,73 @@ peers:
     }
   });
 });
+
+describe('RouteEngine: a peer joining with the group’s encoded table', () => {
+  const MESH = config(`
+asn: 65000
+routerId: 10.0.0.1
+nextHopResolution: any
+originate: [10.9.0.0/26]
+peers:
+  - { address: 10.0.0.2, asn: 65000 }
+  - { address: 10.0.0.3, asn: 65000 }
+  - { address: 10.0.0.4, asn: 65000 }
+`);
+  const nodeAttrs = (nextHop: string): PathAttributes => ({ origin: 0, asPath: [], nextHop: ip(nextHop), localPref: 100 });
+
+  function mesh() {
+    engine = new RouteEngine(MESH, { logger: silentLogger, metrics });
+    const [m1, m2, m3] = MESH.peers.map((p) => new FakePeer(p, ip(p.address)));
+    return { engine, m1: m1!, m2: m2!, m3: m3! };
+  }
+
+  it('gives each joining node the local routes as they are then, never another node’s, then End-of-RIB', async () => {
+    const { engine, m1, m2, m3 } = mesh();
+    engine.peerUp(m1);
+    engine.receive(m1, announce4([p4('10.9.1.0/26')], nodeAttrs('10.0.0.2')));
+    engine.peerUp(m2);
+    await settle([m1, m2]);
+    expect(m2.seen().announced).toEqual([ORIGINATED_MESH]);
+    expect(m2.seen().endOfRib).toEqual(['ipv4-unicast', 'ipv6-unicast']);
+
+    // Both kinds of change after the last join: a route the group exports comes and goes,
+    // another node's route changes.
+    engine.setLocalRoute('10.9.2.0/26', 'blackhole', { advertise: true });
+    engine.setLocalRoute('10.9.3.0/26', 'blackhole', { advertise: true });
+    await settle([m1, m2]);
+    engine.removeLocalRoute('10.9.2.0/26');
+    engine.receive(m1, withdraw4([p4('10.9.1.0/26')]));
+    engine.receive(m2, announce4([p4('10.9.4.0/26')], nodeAttrs('10.0.0.3')));
+    await settle([m1, m2]);
+    expect(new Set(m1.seen().announced)).toEqual(new Set([ORIGINATED_MESH, p4('10.9.2.0/26'), p4('10.9.3.0/26')]));
+    expect(m1.seen().withdrawn).toEqual([p4('10.9.2.0/26')]);
+
+    engine.peerUp(m3);
+    await settle([m1, m2, m3]);
+    const seen = m3.seen();
+    expect(new Set(seen.announced)).toEqual(new Set([ORIGINATED_MESH, p4('10.9.3.0/26')]));
+    expect(seen.withdrawn).toEqual([]);
+    expect(seen.endOfRib).toEqual(['ipv4-unicast', 'ipv6-unicast']);
+    expect(engine.groupOf(m3)!.members).toBe(3);
+
+    // In the group now: the next change reaches it with the others.
+    engine.removeLocalRoute('10.9.3.0/26');
+    await settle([m1, m2, m3]);
+    expect(m3.seen().withdrawn).toEqual([p4('10.9.3.0/26')]);
+  });
+
+  it('sends what was still pending to the members before a node joins, and the new node the state after it', async () => {
+    const { engine, m1, m2 } = mesh();
+    engine.peerUp(m1);
+    await settle([m1]);
+    m1.clear();
+    engine.setLocalRoute('10.9.5.0/26', 'blackhole', { advertise: true });
+    engine.peerUp(m2); // before the flush that would send 10.9.5.0/26 to m1
+    await settle([m1, m2]);
+    expect(m1.seen().announced).toEqual([p4('10.9.5.0/26')]);
+    expect(new Set(m2.seen().announced)).toEqual(new Set([ORIGINATED_MESH, p4('10.9.5.0/26')]));
+    expect(m2.seen().announced.length).toBe(2);
+  });
+});
+
+const ORIGINATED_MESH = p4('10.9.0.0/26');

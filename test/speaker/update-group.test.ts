@@ -2,7 +2,7 @@
 // members would read off the wire (decoded with Wren's own UPDATE decoder).
 import { describe, expect, it } from 'vitest';
 import { GROUP_BACKLOG_LIMIT } from '../../src/speaker/update-group.js';
-import { attrs, client, CLUSTER_ID, GroupHarness } from './group-harness.js';
+import { attrs, client, CLIENT_TARGET, CLUSTER_ID, GroupHarness } from './group-harness.js';
 import { CTX, CTX_EXT, FakeMember, fold, hosts4, hosts6, ip, p4, type Wire } from './helpers.js';
 
 /** Fewest messages of at most `max` octets for `n` items of `item` octets after `overhead`. */
@@ -378,5 +378,29 @@ describe('split horizon', () => {
     const sb = fold(mb.received());
     expect(sb.announced).toEqual([P, P]);
     expect(sb.attrs.get(P)!.med).toBe(2);
+  });
+});
+
+describe('plain iBGP towards non-clients', () => {
+  const NON_CLIENT_TARGET = { ...CLIENT_TARGET, rrClient: false };
+  const node = (id: number) => ({ ...client(id), rrClient: false });
+
+  it('has nothing to do for changes between routes learned from non-clients, and sends the next route it does export', () => {
+    const h = new GroupHarness(true);
+    const m = new FakeMember(50);
+    const g = h.group([m], CTX, NON_CLIENT_TARGET);
+    const prefixes = hosts4(20);
+    h.announce4(node(1), prefixes);
+    h.announce4(node(2), prefixes.slice(0, 5), attrs({ localPref: 200 }));
+    h.withdraw(node(2), prefixes.slice(0, 5));
+    expect(g.pending).toBe(0);
+    h.flush(g);
+    expect(m.writes).toEqual([]);
+
+    // A route reflector's client is reflected to non-clients (RFC 4456 §6): that one goes out.
+    h.announce4(client(3), [prefixes[0]!], attrs({ localPref: 300 }));
+    expect(g.pending).toBe(1);
+    h.flush(g);
+    expect(fold(m.received()).announced).toEqual([prefixes[0]]);
   });
 });
