@@ -1,8 +1,7 @@
 // Finds our own addresses for "next hop self": the interface that holds the session's local
 // address also provides the other family's address and the IPv6 link-local (RFC 2545 §3).
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { isIPv4 } from 'node:net';
-import { ipv4ToNumber, ipv6ToBytes } from '../lib/prefix.js';
+import { ipv4OrNull, ipv4ToNumber, ipv6ToBytes } from '../lib/prefix.js';
 
 /** Our addresses for "next hop self" towards one peer. */
 export interface NextHopSelf {
@@ -13,7 +12,7 @@ export interface NextHopSelf {
 
 /** "::ffff:10.0.0.1" → "10.0.0.1"; strips IPv6 zone ids. */
 export function normalizeAddress(a: string): string {
-  if (a.startsWith('::ffff:') && isIPv4(a.slice(7))) return a.slice(7);
+  if (a.startsWith('::ffff:') && ipv4OrNull(a.slice(7)) !== null) return a.slice(7);
   const pct = a.indexOf('%');
   return pct >= 0 ? a.slice(0, pct) : a;
 }
@@ -21,12 +20,13 @@ export function normalizeAddress(a: string): string {
 function inSubnet(address: string, info: NetworkInterfaceInfo): boolean {
   if (!info.cidr) return false;
   const len = Number(info.cidr.split('/')[1]);
+  const v4 = ipv4OrNull(address);
   if (info.family === 'IPv4') {
-    if (!isIPv4(address)) return false;
+    if (v4 === null) return false;
     const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-    return ((ipv4ToNumber(address) & mask) >>> 0) === ((ipv4ToNumber(info.address) & mask) >>> 0);
+    return ((v4 & mask) >>> 0) === ((ipv4ToNumber(info.address) & mask) >>> 0);
   }
-  if (isIPv4(address)) return false;
+  if (v4 !== null) return false;
   const a = ipv6ToBytes(address);
   const b = ipv6ToBytes(info.address);
   for (let bit = 0; bit < len; bit++) {
@@ -60,7 +60,8 @@ export function nextHopSelf(opts: NextHopOptions): NextHopSelf {
   const local = normalizeAddress(opts.localAddress);
   const peer = normalizeAddress(opts.peerAddress);
   const out: NextHopSelf = {};
-  if (isIPv4(local)) out.ipv4 = ipv4ToNumber(local);
+  const local4 = ipv4OrNull(local);
+  if (local4 !== null) out.ipv4 = local4;
   else out.ipv6 = local;
   const ifaces = hostInterfaces();
   for (const infos of Object.values(ifaces)) {
