@@ -47,14 +47,24 @@ function writeTo(conn: Conn, buf: Buffer): void {
   if (!conn.corked) {
     conn.corked = true;
     conn.socket.cork();
-    process.nextTick(uncork, conn);
+    // One tick callback uncorks every connection written to in this tick: a session coming up
+    // writes to one connection, but a route change writes to every peer's.
+    if (corked.length === 0) process.nextTick(uncorkAll);
+    corked.push(conn);
   }
   conn.socket.write(buf);
 }
 
-function uncork(conn: Conn): void {
-  conn.corked = false;
-  conn.socket.uncork();
+/** Connections corked in this tick, uncorked together at its end. */
+let corked: Conn[] = [];
+
+function uncorkAll(): void {
+  const list = corked;
+  corked = [];
+  for (const conn of list) {
+    conn.corked = false;
+    conn.socket.uncork();
+  }
 }
 
 export interface PeerRunnerComponents {
