@@ -30,6 +30,8 @@ export const peerSchema = z
     rrClient: flag(false),
     holdTime: z._default(holdTime, 90),
     connectRetryTime: z._default(intRange(1, 3600), 5),
+    /** RFC 4271 DelayOpen for connections the peer opens, seconds (0: off); see SessionConfig */
+    delayOpenTime: z._default(intRange(0, 240), 0),
     families: z.optional(z.array(family).check(z.minLength(1))),
     localAddress: z.optional(ipAddress),
     gracefulRestart: flag(true),

@@ -15,6 +15,12 @@ export interface SessionConfig {
   readonly connectRetryTime: number;
   /** never dial; wait for the peer to connect (full mesh: the higher address is passive) */
   readonly passive: boolean;
+  /**
+   * RFC 4271 §8.1.1 DelayOpen, for connections the peer opens: our OPEN waits for the peer's
+   * (then goes out with our KEEPALIVE: one write and one segment fewer per session) or for this
+   * many seconds. 0 (default) sends it at once. Connections we open never wait.
+   */
+  readonly delayOpenTime: number;
   /** families we offer (multiprotocol capabilities, RFC 4760) */
   readonly families: readonly Family[];
   /** advertise the Graceful Restart capability as a receiving speaker (RFC 4724) */
@@ -78,6 +84,7 @@ export function defaultSessionConfig(init: SessionConfigInit): SessionConfig {
     holdTime: init.holdTime ?? 90,
     connectRetryTime: init.connectRetryTime ?? 30,
     passive: init.passive ?? false,
+    delayOpenTime: init.delayOpenTime ?? 0,
     families: [...(init.families ?? ['ipv4-unicast'])],
     gracefulRestart: init.gracefulRestart ?? false,
     gracefulRestartTime: init.gracefulRestartTime ?? 120,
@@ -112,6 +119,10 @@ function validate(cfg: SessionConfig): void {
   ];
   for (const [what, v] of positive) {
     if (!Number.isFinite(v) || v <= 0) throw new InvalidSessionConfigError('bad-timer', `${what} must be > 0, got ${v}`);
+  }
+  // RFC 4271 §10 gives no value; FRR allows 1..240 seconds.
+  if (!Number.isInteger(cfg.delayOpenTime) || cfg.delayOpenTime < 0 || cfg.delayOpenTime > 240) {
+    throw new InvalidSessionConfigError('bad-timer', `delayOpenTime must be 0..240, got ${cfg.delayOpenTime}`);
   }
   // RFC 4724 §3: Restart Time is 12 bits.
   if (!Number.isInteger(cfg.gracefulRestartTime) || cfg.gracefulRestartTime < 0 || cfg.gracefulRestartTime > 4095) {

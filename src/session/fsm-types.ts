@@ -17,11 +17,11 @@ export const SESSION_STATES: readonly SessionState[] = ['Idle', 'Connect', 'Acti
 
 /**
  * Timers the shell runs for us, named after RFC 4271 §8's ConnectRetryTimer, HoldTimer,
- * KeepaliveTimer and IdleHoldTimer, plus our 'Stable' timer that resets the IdleHold back-off
- * once a session has stayed Established long enough. 'Hold' and 'Keepalive' are per
- * connection (conn set); the others are per peer (no conn).
+ * KeepaliveTimer, DelayOpenTimer and IdleHoldTimer, plus our 'Stable' timer that resets the
+ * IdleHold back-off once a session has stayed Established long enough. 'Hold', 'Keepalive' and
+ * 'DelayOpen' are per connection (conn set); the others are per peer (no conn).
  */
-export type TimerName = 'ConnectRetry' | 'Hold' | 'Keepalive' | 'IdleHold' | 'Stable';
+export type TimerName = 'ConnectRetry' | 'Hold' | 'Keepalive' | 'DelayOpen' | 'IdleHold' | 'Stable';
 
 export interface NotificationSpec {
   code: number;
@@ -34,7 +34,10 @@ export interface ConnState {
   /** 'out': the FSM that dials (and owns ConnectRetry); 'in': one per accepted connection */
   readonly role: 'out' | 'in';
   readonly state: SessionState;
-  /** the TCP connection id this FSM uses, null in Idle/Active (or Connect before a dial) */
+  /**
+   * the TCP connection id this FSM uses, null in Idle/Active (or Connect before a dial); an
+   * accepted connection in Active has one while its DelayOpenTimer runs (see delayingOpen)
+   */
   readonly conn: number | null;
   /** RFC 4271 §8 ConnectRetryCounter, kept for status; the back-off lives in the peer */
   readonly connectRetryCounter: number;
@@ -60,6 +63,8 @@ export type FsmInput =
   | { event: 'HoldTimer_Expires' }
   /** Event 11 */
   | { event: 'KeepaliveTimer_Expires' }
+  /** Event 12 */
+  | { event: 'DelayOpenTimer_Expires' }
   /** Event 16: our dial completed */
   | { event: 'Tcp_CR_Acked' }
   /** Event 17: a connection we accepted, now bound to this FSM */
@@ -145,3 +150,8 @@ export interface DownEffect {
 }
 
 export type PeerEffect = IoEffect | DownEffect | { kind: 'state'; state: SessionState };
+
+/** An accepted connection waiting for the peer's OPEN before sending ours (DelayOpen). */
+export function delayingOpen(s: ConnState): boolean {
+  return s.state === 'Active' && s.conn !== null;
+}

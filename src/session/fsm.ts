@@ -3,8 +3,10 @@
 // carries out the effects and feeds back what happens.
 //
 // Deviations from §8.2.2, on purpose:
-// - No DelayOpen, no per-FSM peer oscillation damping: the peer machine (peer.ts) owns the
-//   IdleHold back-off and restarts the FSM with AutomaticStart.
+// - No per-FSM peer oscillation damping: the peer machine (peer.ts) owns the IdleHold back-off
+//   and restarts the FSM with AutomaticStart.
+// - DelayOpen (cfg.delayOpenTime) applies to accepted connections only: a connection we open
+//   sends its OPEN at once, so two Wren speakers never both wait.
 // - Connect + TcpConnectionFails goes to Active and retries on ConnectRetryTimer (as §8.2.2
 //   does with DelayOpen, and as BIRD does), so a refused dial is not an "error" with back-off.
 // - An accepted connection has an FSM of its own (role 'in', born in Active). Where §8.2.2
@@ -16,7 +18,7 @@ import type { BgpMessage, NotificationMessage, OpenMessage } from '../wire/types
 import type { WireError } from '../wire/errors.js';
 import type { SessionConfig } from './config.js';
 import type { DownNotification, SessionDownReason } from './down-reason.js';
-import type { ConnState, FsmEffect, FsmInput, FsmResult, IoEffect, NotificationSpec } from './fsm-types.js';
+import { delayingOpen, type ConnState, type FsmEffect, type FsmInput, type FsmResult, type IoEffect, type NotificationSpec } from './fsm-types.js';
 import { buildOpen, negotiate } from './negotiate.js';
 import { familyOf } from '../wire/family.js';
 import { CeaseSubcode, ErrorCode, FsmSubcode } from '../wire/constants.js';
@@ -70,13 +72,18 @@ function drop(s: ConnState, cfg: SessionConfig, o: DropOptions): FsmResult {
   const effects: FsmEffect[] = [];
   const conn = s.conn;
   const connected = s.state === 'OpenSent' || s.state === 'OpenConfirm' || s.state === 'Established';
+  // Waiting with our OPEN, a NOTIFICATION still goes out for an error in the peer's OPEN
+  // (§8.2.2 Active with SendNOTIFICATIONwithoutOPEN), so the peer learns why.
+  const delaying = delayingOpen(s);
+  const notify = o.send !== undefined && (connected || delaying) && !o.tcpGone;
   if (conn !== null) {
-    if (o.send && connected && !o.tcpGone) effects.push({ kind: 'send', conn, message: { kind: 'notification', ...o.send } });
+    if (notify) effects.push({ kind: 'send', conn, message: { kind: 'notification', ...o.send! } });
     if (!o.tcpGone) effects.push({ kind: 'close', conn });
     if (connected) {
       effects.push({ kind: 'cancel-timer', timer: 'Hold', conn });
       if (s.state !== 'OpenSent') effects.push({ kind: 'cancel-timer', timer: 'Keepalive', conn });
     }
+    if (delaying) effects.push({ kind: 'cancel-timer', timer: 'DelayOpen', conn });
   }
   const next = s.role === 'in' ? 'Idle' : o.next;
   const retry = next === 'Active' && !cfg.passive;
@@ -85,7 +92,7 @@ function drop(s: ConnState, cfg: SessionConfig, o: DropOptions): FsmResult {
     else if (s.state === 'Connect' || s.state === 'Active') effects.push({ kind: 'cancel-timer', timer: 'ConnectRetry' });
   }
   let notification: DownNotification | undefined;
-  if (o.send && connected && !o.tcpGone) notification = { direction: 'sent', ...o.send };
+  if (notify) notification = { direction: 'sent', ...o.send! };
   if (o.received) notification = { direction: 'received', code: o.received.code, subcode: o.received.subcode, data: o.received.data };
   effects.push({
     kind: 'conn-down',
@@ -181,6 +188,7 @@ function connect(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmResult {
     case 'AutomaticStart':
     case 'HoldTimer_Expires':
     case 'KeepaliveTimer_Expires':
+    case 'DelayOpenTimer_Expires':
     case 'TcpConnectionConfirmed': // accepted connections get their own FSM (peer.ts)
       return unchanged(s);
     case 'ManualStop':
@@ -218,6 +226,7 @@ function connect(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmResult {
 }
 
 function active(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmResult {
+  if (delayingOpen(s)) return waitingForOpen(s, input, cfg);
   switch (input.event) {
     case 'ManualStop':
       return drop({ ...s, connectRetryCounter: 0 }, cfg, { reason: 'admin-stop', next: 'Idle', failure: false });
@@ -227,9 +236,67 @@ function active(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmResult {
       if (s.role === 'in' || cfg.passive) return unchanged(s);
       return startConnecting(s, cfg, input.dialConn);
     case 'TcpConnectionConfirmed':
+      if (s.role === 'in' && cfg.delayOpenTime > 0) {
+        return { state: { ...s, conn: input.conn }, effects: [{ kind: 'arm-timer', timer: 'DelayOpen', conn: input.conn, seconds: cfg.delayOpenTime }] };
+      }
       return sendOpen(s, cfg, input.conn, s.role === 'out' && !cfg.passive ? [{ kind: 'cancel-timer', timer: 'ConnectRetry' }] : []);
     default:
       // No connection is bound in Active: nothing else can concern this FSM.
+      return unchanged(s);
+  }
+}
+
+/**
+ * An accepted connection in Active with the DelayOpenTimer running (§8.2.2 Active, DelayOpen
+ * TRUE): the peer's OPEN is answered with ours and a KEEPALIVE at once (Event 20); the timer
+ * sends ours alone. Anything else before the peer's OPEN ends the connection.
+ */
+function waitingForOpen(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmResult {
+  const conn = s.conn!;
+  switch (input.event) {
+    case 'DelayOpenTimer_Expires':
+      return sendOpen(s, cfg, conn);
+    case 'BGPOpen': {
+      // Collision detection (§6.8) already ran in peer.ts.
+      const rejection = validateOpen(input.message, cfg);
+      if (rejection) {
+        const { code, subcode, data } = rejection;
+        return drop(s, cfg, { reason: 'open-rejected', send: { code, subcode, data }, error: rejection.message, next: 'Idle', failure: true });
+      }
+      const open = buildOpen(cfg);
+      const effects: FsmEffect[] = [{ kind: 'cancel-timer', timer: 'DelayOpen', conn }, { kind: 'send', conn, message: open }];
+      return openReceived({ ...s, sentOpen: open }, input.message, cfg, effects);
+    }
+    case 'TcpConnectionFails':
+      return drop(s, cfg, { reason: 'connection-closed', tcpGone: true, error: input.error, next: 'Idle', failure: false });
+    case 'ManualStop':
+      return drop(s, cfg, { reason: 'admin-stop', next: 'Idle', failure: false });
+    case 'AutomaticStop':
+      return drop(s, cfg, { reason: input.reason, next: 'Idle', failure: false });
+    case 'OpenCollisionDump':
+      return drop(s, cfg, { reason: 'collision', send: notif(ErrorCode.CEASE, CeaseSubcode.CONNECTION_COLLISION_RESOLUTION), next: 'Idle', failure: false });
+    case 'NotifMsgVerErr':
+    case 'NotifMsg':
+      return drop(s, cfg, { reason: 'notification-received', received: input.message, next: 'Idle', failure: true });
+    case 'NotifMsgErr':
+      return drop(s, cfg, { reason: 'decode-error', error: input.error.message, next: 'Idle', failure: true });
+    case 'BGPHeaderErr':
+    case 'BGPOpenMsgErr':
+    case 'BGPMsgErr':
+    case 'UpdateMsgErr':
+      return drop(s, cfg, { reason: 'decode-error', send: fromWire(input.error), error: input.error.message, next: 'Idle', failure: true });
+    case 'KeepAliveMsg':
+    case 'UpdateMsg':
+    case 'RouteRefreshMsg':
+      // §8.2.2 Active, "any other event": no OPEN has come, so nothing else may.
+      return drop(s, cfg, { reason: 'fsm-error', send: notif(ErrorCode.FSM, 0), next: 'Idle', failure: true });
+    case 'ManualStart':
+    case 'AutomaticStart':
+    case 'ConnectRetryTimer_Expires':
+    case 'HoldTimer_Expires':
+    case 'KeepaliveTimer_Expires':
+    case 'Tcp_CR_Acked':
+    case 'TcpConnectionConfirmed':
       return unchanged(s);
   }
 }
@@ -247,19 +314,7 @@ function openSent(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmResult 
         const { code, subcode, data } = rejection;
         return drop(s, cfg, { reason: 'open-rejected', send: { code, subcode, data }, error: rejection.message, next: 'Idle', failure: true });
       }
-      const conn = s.conn!;
-      const n = negotiate(s.sentOpen ?? buildOpen(cfg), input.message);
-      const effects: FsmEffect[] = [{ kind: 'send', conn, message: { kind: 'keepalive' } }];
-      if (n.holdTime > 0) {
-        effects.push(
-          { kind: 'arm-timer', timer: 'Hold', conn, seconds: n.holdTime },
-          { kind: 'arm-timer', timer: 'Keepalive', conn, seconds: n.keepaliveTime },
-        );
-      } else {
-        // RFC 4271 §4.2: a Hold Time of zero means no hold timer and no keepalives.
-        effects.push({ kind: 'cancel-timer', timer: 'Hold', conn });
-      }
-      return { state: { ...s, state: 'OpenConfirm', negotiated: n }, effects };
+      return openReceived(s, input.message, cfg, []);
     }
     case 'KeepAliveMsg':
     case 'UpdateMsg':
@@ -270,6 +325,23 @@ function openSent(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmResult 
     default:
       return unchanged(s);
   }
+}
+
+/** A valid OPEN after ours (Events 19 and 20): KEEPALIVE, the negotiated timers, OpenConfirm. */
+function openReceived(s: ConnState, open: OpenMessage, cfg: SessionConfig, effects: FsmEffect[]): FsmResult {
+  const conn = s.conn!;
+  const n = negotiate(s.sentOpen ?? buildOpen(cfg), open);
+  effects.push({ kind: 'send', conn, message: { kind: 'keepalive' } });
+  if (n.holdTime > 0) {
+    effects.push(
+      { kind: 'arm-timer', timer: 'Hold', conn, seconds: n.holdTime },
+      { kind: 'arm-timer', timer: 'Keepalive', conn, seconds: n.keepaliveTime },
+    );
+  } else {
+    // RFC 4271 §4.2: a Hold Time of zero means no hold timer and no keepalives.
+    effects.push({ kind: 'cancel-timer', timer: 'Hold', conn });
+  }
+  return { state: { ...s, state: 'OpenConfirm', negotiated: n }, effects };
 }
 
 function openConfirm(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmResult {

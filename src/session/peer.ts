@@ -27,7 +27,7 @@ import type {
   SessionState,
   TimerName,
 } from './fsm-types.js';
-import { SESSION_STATES } from './fsm-types.js';
+import { delayingOpen, SESSION_STATES } from './fsm-types.js';
 import { announcedAs } from './negotiate.js';
 import { eventOfDecodeError, eventOfMessage } from './message-events.js';
 import { CeaseSubcode, ErrorCode } from '../wire/constants.js';
@@ -103,6 +103,11 @@ const COLLISION_CEASE: NotificationSpec = { code: ErrorCode.CEASE, subcode: Ceas
 
 function isConnected(s: ConnState): boolean {
   return s.state === 'OpenSent' || s.state === 'OpenConfirm' || s.state === 'Established';
+}
+
+/** Has a live connection: connected, or an accepted one waiting for the peer's OPEN. */
+function hasConnection(s: ConnState): boolean {
+  return isConnected(s) || delayingOpen(s);
 }
 
 function rank(s: SessionState): number {
@@ -189,7 +194,7 @@ class Step {
       if (other.conn === conn) continue;
       const ref: FsmRef = other.role === 'out' ? 'out' : { conn: other.conn! };
       if (isConnected(other)) this.run(ref, { event: 'AutomaticStop', reason: 'collision', notification: COLLISION_CEASE });
-      else if (other.state !== 'Idle' && other.role === 'out') this.run(ref, { event: 'AutomaticStop', reason: 'collision' });
+      else if (other.state !== 'Idle' && (other.role === 'out' || delayingOpen(other))) this.run(ref, { event: 'AutomaticStop', reason: 'collision' });
     }
     this.effects.push({ kind: 'arm-timer', timer: 'Stable', seconds: this.cfg.stableTime });
   }
@@ -214,7 +219,7 @@ class Step {
   onConnDown(d: ConnDown): void {
     if (d.wasEstablished) this.effects.push({ kind: 'cancel-timer', timer: 'Stable' });
     if (d.reason === 'collision' && !d.wasEstablished) return;
-    const othersAlive = this.all().some(isConnected);
+    const othersAlive = this.all().some(hasConnection);
     if (d.wasEstablished || !othersAlive) this.down(d);
     if (othersAlive) return;
     // Back off after a failure RFC 4271 sends to Idle; and also when nothing would otherwise
@@ -290,11 +295,12 @@ class Step {
         this.event('out', { event: 'ConnectRetryTimer_Expires', dialConn: this.dialCandidate() });
         return;
       case 'Hold':
-      case 'Keepalive': {
+      case 'Keepalive':
+      case 'DelayOpen': {
         if (conn === undefined) return;
         const ref = this.refOf(conn);
         if (!ref) return;
-        this.event(ref, { event: timer === 'Hold' ? 'HoldTimer_Expires' : 'KeepaliveTimer_Expires' });
+        this.event(ref, { event: timer === 'Hold' ? 'HoldTimer_Expires' : timer === 'Keepalive' ? 'KeepaliveTimer_Expires' : 'DelayOpenTimer_Expires' });
         return;
       }
     }
@@ -308,13 +314,13 @@ class Step {
   }
 
   /**
-   * RFC 4271 §6.8, run when an OPEN arrives on a connection in OpenSent: compare with every other
-   * connection in OpenConfirm or Established from the same BGP Identifier. Returns true when
-   * this connection lost and was closed.
+   * RFC 4271 §6.8, run when an OPEN arrives on a connection in OpenSent (or waiting to send its
+   * own, DelayOpen): compare with every other connection in OpenConfirm or Established from the
+   * same BGP Identifier. Returns true when this connection lost and was closed.
    */
   collision(ref: FsmRef, open: Extract<BgpMessage, { kind: 'open' }>): boolean {
     const self = this.get(ref);
-    if (!self || self.state !== 'OpenSent') return false;
+    if (!self || (self.state !== 'OpenSent' && !delayingOpen(self))) return false;
     // An OPEN we are going to reject anyway must not disturb a good connection.
     if (validateOpen(open, this.cfg) !== null) return false;
     for (const other of this.all()) {

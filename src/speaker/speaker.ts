@@ -41,6 +41,7 @@ export function sessionConfigFor(cfg: WrenConfig, p: PeerConfig): SessionConfig 
     holdTime: p.holdTime,
     connectRetryTime: p.connectRetryTime,
     passive: p.passive,
+    delayOpenTime: p.delayOpenTime,
     families: p.families ?? [p.address.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast'],
     gracefulRestart: p.gracefulRestart,
     gracefulRestartTime: cfg.gracefulRestartTime,

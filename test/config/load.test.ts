@@ -41,6 +41,7 @@ describe('config loading', () => {
     expect(problems(base.replace('10.10.0.0/24', '10.10.0.1/24'))).toEqual(['originate[0]: host bits set']);
     expect(problems(`${base}    holdTime: 2\n`)).toEqual(['peers[0].holdTime: must be 0 or at least 3 (RFC 4271 §4.2)']);
     expect(problems(`${base}    hodlTime: 90\n`)).toEqual(['peers[0]: unknown field(s) "hodlTime"']);
+    expect(problems(`${base}    delayOpenTime: 300\n`)).toEqual([expect.stringMatching(/^peers\[0\]\.delayOpenTime: .*240/)]);
     expect(problems(`${base}    families: [ipv4-multicast]\n`)[0]).toMatch(/^peers\[0\]\.families\[0\]: /);
   });
 

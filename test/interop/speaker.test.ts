@@ -64,7 +64,8 @@ describe.skipIf(skipReason !== undefined)('wren speaker with BIRD, GoBGP and FRR
         peers: [
           { name: 'bird4', address: b.ipv4, asn: BIRD.asn, families: ['ipv4-unicast', 'ipv6-unicast'], connectRetryTime: 1 },
           { name: 'bird6', address: v6(b), asn: BIRD.asn, families: ['ipv6-unicast'], connectRetryTime: 1 },
-          { name: 'gobgp', address: g.ipv4, asn: GOBGP.asn, families: ['ipv4-unicast', 'ipv6-unicast'], connectRetryTime: 1 },
+          // GoBGP dials; Wren holds its OPEN back until GoBGP's arrives (RFC 4271 DelayOpen).
+          { name: 'gobgp', address: g.ipv4, asn: GOBGP.asn, families: ['ipv4-unicast', 'ipv6-unicast'], passive: true, delayOpenTime: 5 },
           { name: 'frr', address: f.ipv4, asn: FRR.asn, families: ['ipv4-unicast', 'ipv6-unicast'], connectRetryTime: 1 },
           // The BIRD on `bad` believes Wren is AS 65099: it must answer with Bad Peer AS.
           { name: 'badpeer', address: x.ipv4, asn: BAD.asn, connectRetryTime: 1 },
@@ -129,6 +130,7 @@ describe.skipIf(skipReason !== undefined)('wren speaker with BIRD, GoBGP and FRR
     expect(out.stdout).toMatch(new RegExp(`${v6(b)} \\(bird6\\)\\s+ebgp\\s+65002\\s+Established`));
     const [n] = await wren.call('neighbors', { address: g.ipv4 });
     expect(n!.capabilities).toMatchObject({ as4: true, families: ['ipv4-unicast', 'ipv6-unicast'] });
+    expect(n!.localPort).toBe(179); // GoBGP's connection, on which Wren delayed its OPEN
   });
 
   it('learns every peer’s IPv4 and IPv6 routes with communities, large and extended communities intact', async () => {

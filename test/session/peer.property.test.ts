@@ -36,12 +36,19 @@ const input: fc.Arbitrary<PeerInput> = fc.oneof(
   conn.map<PeerInput>((c) => ({ kind: 'tcp-accepted', conn: c | 1 })),
   fc.tuple(conn, fc.constantFrom('ECONNREFUSED', 'ECONNRESET')).map<PeerInput>(([c, error]) => ({ kind: 'tcp-failed', conn: c, error })),
   fc.constantFrom('ConnectRetry', 'IdleHold', 'Stable').map<PeerInput>((timer) => ({ kind: 'timer', timer })),
-  fc.tuple(fc.constantFrom('Hold', 'Keepalive'), conn).map<PeerInput>(([timer, c]) => ({ kind: 'timer', timer, conn: c })),
+  fc.tuple(fc.constantFrom('Hold', 'Keepalive', 'DelayOpen'), conn).map<PeerInput>(([timer, c]) => ({ kind: 'timer', timer, conn: c })),
   fc.tuple(conn, fc.constantFrom(...messages)).map<PeerInput>(([c, message]) => ({ kind: 'message', conn: c, message })),
   fc.tuple(conn, fc.constantFrom(...errors)).map<PeerInput>(([c, error]) => ({ kind: 'decode-error', conn: c, error })),
 );
 
-const configs = [cfgOf(), cfgOf({ passive: true }), cfgOf({ gracefulRestart: true, holdTime: 0 }), cfgOf({ gracefulRestart: true })];
+const configs = [
+  cfgOf(),
+  cfgOf({ passive: true }),
+  cfgOf({ gracefulRestart: true, holdTime: 0 }),
+  cfgOf({ gracefulRestart: true }),
+  cfgOf({ passive: true, delayOpenTime: 5 }),
+  cfgOf({ delayOpenTime: 5, gracefulRestart: true }),
+];
 
 function connOf(e: PeerEffect): number | undefined {
   switch (e.kind) {

@@ -197,6 +197,106 @@ describe('peer: passive', () => {
   });
 });
 
+describe('peer: DelayOpen on accepted connections (RFC 4271 §8.1.1, §8.2.2 Active)', () => {
+  const delayed = () => new Harness(cfgOf({ passive: true, delayOpenTime: 5 }));
+
+  it('answers the peer’s OPEN with OPEN and KEEPALIVE together, then comes up on its KEEPALIVE', () => {
+    const h = delayed();
+    h.feed({ kind: 'start' });
+    expect(h.f({ kind: 'tcp-accepted', conn: 1 })).toEqual(['arm DelayOpen@1 5']);
+    expect(h.state.visible).toBe('Active');
+    expect(h.f({ kind: 'message', conn: 1, message: peerOpen() })).toEqual([
+      'cancel DelayOpen@1',
+      'send 1 open',
+      'send 1 keepalive',
+      'arm Hold@1 90',
+      'arm Keepalive@1 30',
+      'state OpenConfirm',
+    ]);
+    expect(h.f({ kind: 'message', conn: 1, message: KEEPALIVE })).toContain('established 1');
+  });
+
+  it('sends its OPEN alone when the timer expires first, and carries on as without DelayOpen', () => {
+    const h = delayed();
+    h.feed({ kind: 'start' });
+    h.feed({ kind: 'tcp-accepted', conn: 1 });
+    expect(h.f({ kind: 'timer', timer: 'DelayOpen', conn: 1 })).toEqual(['send 1 open', 'arm Hold@1 240', 'state OpenSent']);
+    expect(h.f({ kind: 'message', conn: 1, message: peerOpen() })).toEqual(['send 1 keepalive', 'arm Hold@1 90', 'arm Keepalive@1 30', 'state OpenConfirm']);
+  });
+
+  it('sends the error for a bad OPEN although it sent no OPEN of its own', () => {
+    const h = delayed();
+    h.feed({ kind: 'start' });
+    h.feed({ kind: 'tcp-accepted', conn: 1 });
+    const out = h.f({ kind: 'message', conn: 1, message: peerOpen({ myAs: 1, capabilities: [] }) });
+    expect(out.slice(0, 3)).toEqual(['send 1 notification 2/2', 'close 1', 'cancel DelayOpen@1']);
+    // As without DelayOpen: a rejected OPEN is a failure, and the peer backs off.
+    expect(out.some((o) => o.startsWith('down open-rejected'))).toBe(true);
+    expect(out.some((o) => o.startsWith('arm IdleHold'))).toBe(true);
+    expect(h.state.incoming).toEqual([]);
+  });
+
+  it('closes a connection whose first message is not an OPEN', () => {
+    const h = delayed();
+    h.feed({ kind: 'start' });
+    h.feed({ kind: 'tcp-accepted', conn: 1 });
+    const out = h.f({ kind: 'message', conn: 1, message: KEEPALIVE });
+    expect(out.slice(0, 3)).toEqual(['send 1 notification 5/0', 'close 1', 'cancel DelayOpen@1']);
+    expect(h.state.incoming).toEqual([]);
+  });
+
+  it('a connection closed while waiting leaves the peer in Active with no timer running', () => {
+    const h = delayed();
+    h.feed({ kind: 'start' });
+    h.feed({ kind: 'tcp-accepted', conn: 1 });
+    expect(h.f({ kind: 'tcp-failed', conn: 1, error: 'ECONNRESET' })).toEqual(['cancel DelayOpen@1', 'down connection-closed: Connection reset by peer']);
+    expect(h.state.visible).toBe('Active');
+    expect(h.state.incoming).toEqual([]);
+  });
+
+  it('never delays the OPEN on a connection it dials', () => {
+    const h = new Harness(cfgOf({ delayOpenTime: 5 }));
+    h.feed({ kind: 'start' });
+    expect(h.f({ kind: 'tcp-connected', conn: 0 })).toEqual(['cancel ConnectRetry', 'send 0 open', 'arm Hold@0 240', 'state OpenSent']);
+  });
+
+  it('resolves a collision when the OPEN arrives on the waiting connection: the higher BGP identifier’s connection stays', () => {
+    const h = new Harness(cfgOf({ delayOpenTime: 5 }));
+    h.feed({ kind: 'start' });
+    h.feed({ kind: 'tcp-connected', conn: 0 });
+    h.feed({ kind: 'tcp-accepted', conn: 1 });
+    h.feed({ kind: 'message', conn: 0, message: peerOpen() }); // our dial: OpenConfirm
+    // Ours (10.0.0.5) is higher than theirs (10.0.0.2): their connection closes, ours stays.
+    const out = h.f({ kind: 'message', conn: 1, message: peerOpen() });
+    expect(out).toEqual(['send 1 notification 6/7', 'close 1', 'cancel DelayOpen@1']);
+    expect(h.f({ kind: 'message', conn: 0, message: KEEPALIVE })).toContain('established 0');
+
+    const theirs = new Harness(cfgOf({ delayOpenTime: 5 }));
+    theirs.feed({ kind: 'start' });
+    theirs.feed({ kind: 'tcp-connected', conn: 0 });
+    theirs.feed({ kind: 'tcp-accepted', conn: 1 });
+    const high = peerOpen({ bgpId: PEER_ID_HIGH });
+    theirs.feed({ kind: 'message', conn: 0, message: high });
+    const won = theirs.f({ kind: 'message', conn: 1, message: high });
+    expect(won.slice(0, 2)).toEqual(['send 0 notification 6/7', 'close 0']);
+    expect(won).toContain('send 1 open');
+    expect(theirs.f({ kind: 'message', conn: 1, message: KEEPALIVE })).toContain('established 1');
+  });
+
+  it('closes a waiting connection when another one comes up', () => {
+    const h = new Harness(cfgOf({ delayOpenTime: 5 }));
+    h.feed({ kind: 'start' });
+    h.feed({ kind: 'tcp-connected', conn: 0 });
+    h.feed({ kind: 'tcp-accepted', conn: 1 });
+    h.feed({ kind: 'message', conn: 0, message: peerOpen() });
+    const out = h.f({ kind: 'message', conn: 0, message: KEEPALIVE });
+    expect(out).toContain('established 0');
+    expect(out).toContain('close 1');
+    expect(out).toContain('cancel DelayOpen@1');
+    expect(h.state.incoming).toEqual([]);
+  });
+});
+
 describe('peer: IdleHold back-off', () => {
   function failOnce(h: Harness): number {
     // Wherever we are, get to a connected FSM and have the peer refuse us.
