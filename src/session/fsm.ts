@@ -269,20 +269,9 @@ function waitingForOpen(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmR
     }
     case 'TcpConnectionFails':
       return drop(s, cfg, { reason: 'connection-closed', tcpGone: true, error: input.error, next: 'Idle', failure: false });
-    case 'ManualStop':
-      return drop(s, cfg, { reason: 'admin-stop', next: 'Idle', failure: false });
-    case 'AutomaticStop':
-      return drop(s, cfg, { reason: input.reason, next: 'Idle', failure: false });
-    case 'OpenCollisionDump':
-      return drop(s, cfg, { reason: 'collision', send: notif(ErrorCode.CEASE, CeaseSubcode.CONNECTION_COLLISION_RESOLUTION), next: 'Idle', failure: false });
-    case 'NotifMsgVerErr':
-    case 'NotifMsg':
-      return drop(s, cfg, { reason: 'notification-received', received: input.message, next: 'Idle', failure: true });
-    case 'NotifMsgErr':
-      return drop(s, cfg, { reason: 'decode-error', error: input.error.message, next: 'Idle', failure: true });
-    case 'BGPHeaderErr':
-    case 'BGPOpenMsgErr':
-    case 'BGPMsgErr':
+    case 'HoldTimer_Expires':
+    case 'KeepaliveTimer_Expires':
+      return unchanged(s); // never armed while waiting
     case 'UpdateMsgErr':
       return drop(s, cfg, { reason: 'decode-error', send: fromWire(input.error), error: input.error.message, next: 'Idle', failure: true });
     case 'KeepAliveMsg':
@@ -290,14 +279,10 @@ function waitingForOpen(s: ConnState, input: FsmInput, cfg: SessionConfig): FsmR
     case 'RouteRefreshMsg':
       // §8.2.2 Active, "any other event": no OPEN has come, so nothing else may.
       return drop(s, cfg, { reason: 'fsm-error', send: notif(ErrorCode.FSM, 0), next: 'Idle', failure: true });
-    case 'ManualStart':
-    case 'AutomaticStart':
-    case 'ConnectRetryTimer_Expires':
-    case 'HoldTimer_Expires':
-    case 'KeepaliveTimer_Expires':
-    case 'Tcp_CR_Acked':
-    case 'TcpConnectionConfirmed':
-      return unchanged(s);
+    default:
+      // Stops, collision, NOTIFICATIONs and malformed messages as once connected (drop sends a
+      // NOTIFICATION while waiting too).
+      return connectedCommon(s, input, cfg) ?? unchanged(s);
   }
 }
 
