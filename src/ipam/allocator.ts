@@ -124,10 +124,14 @@ export class Ipam {
   async autoAssign(req: { handle: string; family: Family; pool?: string }): Promise<string> {
     const handleKey = keys.handle(req.handle);
     return this.retry('autoAssign', async () => {
+      // 1. This node's confirmed blocks, from its own records first: with room there (every
+      // pod but the first of each block) nothing else of the cluster's IPAM is read.
+      const ownFirst = await this.fromOwnBlocks(this.poolsFor(await this.listPools(), req.family, req.pool), handleKey, req.handle);
+      if (ownFirst !== undefined) return ownFirst;
       const snap = await this.snapshot(handleKey);
       const pools = this.poolsFor(snap.pools, req.family, req.pool);
       const now = this.clock.now();
-      // 1. This node's confirmed blocks, in pool order then address order.
+      // 1 again, on the snapshot (the blocks may have changed since): in pool order then address order.
       const own = [...snap.mine]
         .filter(([, aff]) => aff.state === 'confirmed')
         .map(([cidr]) => snap.blocks.get(cidr))
@@ -270,6 +274,34 @@ export class Ipam {
       else if (k?.kind === 'affinity' && k.node === this.node) snap.mine.set(k.cidr, { kv, state: parseAffinity(kv).state });
     }
     return { ...snap, handleKv: kvs.find((kv) => kv.key === handleKey) };
+  }
+
+  /**
+   * Step 1 of autoAssign from this node's records only: its affinities, their blocks and the
+   * handle, a few keys where the snapshot reads every block and handle of the cluster. The
+   * commit compares the block and the handle as read, as from the snapshot. undefined: no
+   * room in this node's confirmed blocks (or none yet).
+   */
+  private async fromOwnBlocks(pools: Pool[], handleKey: string, handle: string): Promise<string | typeof AGAIN | undefined> {
+    const { kvs } = await this.store.list(prefixes.nodeAffinities(this.node));
+    const confirmed: string[] = [];
+    for (const kv of kvs) {
+      const k = parseKey(kv.key);
+      if (k?.kind === 'affinity' && parseAffinity(kv).state === 'confirmed') confirmed.push(k.cidr);
+    }
+    if (confirmed.length === 0) return undefined;
+    const [handleKv, ...blockKvs] = await Promise.all([this.store.get(handleKey), ...confirmed.map((cidr) => this.store.get(keys.block(cidr)))]);
+    const own = blockKvs
+      .filter((kv): kv is KeyValue => kv !== undefined)
+      .map((kv) => ({ kv, block: parseBlock(kv) }))
+      .filter((e) => e.block.affinity === this.node && pools.some((p) => cidrContains(p.parsed, e.block.cidr.family, e.block.cidr.base)))
+      .sort((a, b) => (a.block.cidr.base < b.block.cidr.base ? -1 : 1));
+    const now = this.clock.now();
+    for (const entry of own) {
+      const got = await this.tryAllocate(entry, handleKv, handle, now);
+      if (got !== undefined) return got;
+    }
+    return undefined;
   }
 
   private poolsFor(pools: Pool[], family: Family, poolCidr: string | undefined): Pool[] {
