@@ -126,7 +126,7 @@ export class Ipam {
     return this.retry('autoAssign', async () => {
       // 1. This node's confirmed blocks, from its own records first: with room there (every
       // pod but the first of each block) nothing else of the cluster's IPAM is read.
-      const ownFirst = await this.fromOwnBlocks(this.poolsFor(await this.listPools(), req.family, req.pool), handleKey, req.handle);
+      const ownFirst = await this.fromOwnBlocks(req.family, req.pool, handleKey, req.handle);
       if (ownFirst !== undefined) return ownFirst;
       const snap = await this.snapshot(handleKey);
       const pools = this.poolsFor(snap.pools, req.family, req.pool);
@@ -277,20 +277,22 @@ export class Ipam {
   }
 
   /**
-   * Step 1 of autoAssign from this node's records only: its affinities, their blocks and the
-   * handle, a few keys where the snapshot reads every block and handle of the cluster. The
+   * Step 1 of autoAssign from this node's records only: the pools, its affinities and the
+   * handle, then those blocks (two round trips), a few keys where the snapshot reads every
+   * block and handle of the cluster. The
    * commit compares the block and the handle as read, as from the snapshot. undefined: no
    * room in this node's confirmed blocks (or none yet).
    */
-  private async fromOwnBlocks(pools: Pool[], handleKey: string, handle: string): Promise<string | typeof AGAIN | undefined> {
-    const { kvs } = await this.store.list(prefixes.nodeAffinities(this.node));
+  private async fromOwnBlocks(family: Family, poolCidr: string | undefined, handleKey: string, handle: string): Promise<string | typeof AGAIN | undefined> {
+    const [allPools, { kvs }, handleKv] = await Promise.all([this.listPools(), this.store.list(prefixes.nodeAffinities(this.node)), this.store.get(handleKey)]);
+    const pools = this.poolsFor(allPools, family, poolCidr);
     const confirmed: string[] = [];
     for (const kv of kvs) {
       const k = parseKey(kv.key);
       if (k?.kind === 'affinity' && parseAffinity(kv).state === 'confirmed') confirmed.push(k.cidr);
     }
     if (confirmed.length === 0) return undefined;
-    const [handleKv, ...blockKvs] = await Promise.all([this.store.get(handleKey), ...confirmed.map((cidr) => this.store.get(keys.block(cidr)))]);
+    const blockKvs = await Promise.all(confirmed.map((cidr) => this.store.get(keys.block(cidr))));
     const own = blockKvs
       .filter((kv): kv is KeyValue => kv !== undefined)
       .map((kv) => ({ kv, block: parseBlock(kv) }))
