@@ -104,8 +104,9 @@ export class UpdateGroup {
   private readonly dirty6 = DirtyQueue.ipv6();
   readonly stats: GroupStats = { coalesced: 0, flushedPrefixes: 0, updatesBuilt: 0 };
   /**
-   * What joinWithTable sends: valid while every change since it was built was one this group
-   * never exports. Anything that may change the group's output drops it (see noteExported).
+   * What joinWithTable sends: the group's output as its members hold it (a waiting prefix as
+   * it was last sent). Valid until a flush changes what they hold, or a change skips the
+   * queue (see noteExported).
    */
   private table: EncodedTable | null = null;
   /**
@@ -281,20 +282,15 @@ export class UpdateGroup {
   }
 
   /**
-   * Adds a member whose session has just come up and sends it the whole table, from the
-   * encoding kept since the last change this group exports. Anything still pending is flushed
-   * to the current members first, so the new member starts from what they hold. Returns false,
-   * adding nothing, when the Loc-RIB is too large for that, the group or the member's socket is
-   * blocked, or the member is the source of routes in the table (a graceful restart): the
-   * caller then sends a catch-up.
+   * Adds a member whose session has just come up and sends it the whole table as the other
+   * members hold it, from an encoding kept between joins. What is still waiting in the group
+   * reaches it with them at the next flush, as a change from what it was sent. Returns false,
+   * adding nothing, when the Loc-RIB is too large for that, the member's socket is full, or
+   * the member is the source of routes in the table (a graceful restart): the caller then
+   * sends a catch-up.
    */
   joinWithTable(member: GroupMember, rib: BestTable): boolean {
     if (rib.prefixCount() > TABLE_JOIN_LIMIT || member.backlog > GROUP_BACKLOG_LIMIT) return false;
-    if (this.pending > 0) {
-      if (this.blocked()) return false;
-      this.flush(rib);
-      if (this.pending > 0) return false;
-    }
     const table = (this.table ??= this.encodeTable(rib));
     if (table.sources.has(member.sourceId)) return false;
     if (table.buf !== null) member.write(table.buf, table.messages, table.prefixes);
@@ -313,14 +309,19 @@ export class UpdateGroup {
       prefixes++;
       addAnnounce(batch, exp, -1, prefix);
     };
+    // A waiting prefix as it was last sent (what the members hold), the others as they are.
     if (this.families.has('ipv4-unicast')) {
       const batch: Batch<number> = { announce: new Map(), withdrawAll: [], withdrawOne: new Map() };
-      rib.forEachBest4(take('ipv4-unicast', batch));
+      const add = take('ipv4-unicast', batch);
+      rib.forEachBest4((prefix, best) => this.dirty4.previousOf(prefix) === undefined && add(prefix, best));
+      this.dirty4.forEachWaiting((prefix, previous) => previous !== null && add(prefix, previous));
       this.encode4(batch, enc);
     }
     if (this.families.has('ipv6-unicast')) {
       const batch: Batch<string> = { announce: new Map(), withdrawAll: [], withdrawOne: new Map() };
-      rib.forEachBest6(take('ipv6-unicast', batch));
+      const add = take('ipv6-unicast', batch);
+      rib.forEachBest6((prefix, best) => this.dirty6.previousOf(prefix) === undefined && add(prefix, best));
+      this.dirty6.forEachWaiting((prefix, previous) => previous !== null && add(prefix, previous));
       this.encode6(batch, enc);
     }
     const buf = enc.shared.length === 0 ? null : enc.shared.length === 1 ? enc.shared[0]! : Buffer.concat(enc.shared);

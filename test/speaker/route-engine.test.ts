@@ -545,17 +545,37 @@ peers:
     expect(m3.seen().withdrawn).toEqual([p4('10.9.3.0/26')]);
   });
 
-  it('sends what was still pending to the members before a node joins, and the new node the state after it', async () => {
+  it('gives a node joining while a change waits the table its peers hold, then the change with them', async () => {
     const { engine, m1, m2 } = mesh();
     engine.peerUp(m1);
     await settle([m1]);
     m1.clear();
     engine.setLocalRoute('10.9.5.0/26', 'blackhole', { advertise: true });
-    engine.peerUp(m2); // before the flush that would send 10.9.5.0/26 to m1
+    engine.peerUp(m2); // before the flush that sends 10.9.5.0/26
     await settle([m1, m2]);
     expect(m1.seen().announced).toEqual([p4('10.9.5.0/26')]);
-    expect(new Set(m2.seen().announced)).toEqual(new Set([ORIGINATED_MESH, p4('10.9.5.0/26')]));
-    expect(m2.seen().announced.length).toBe(2);
+    // The table first (as m1 holds it), End-of-RIB, then the change that was waiting.
+    expect(m2.seen().announced).toEqual([ORIGINATED_MESH, p4('10.9.5.0/26')]);
+    expect(m2.seen().endOfRib).toEqual(['ipv4-unicast', 'ipv6-unicast']);
+  });
+
+  it('gives a node joining while a withdrawal waits the route its peers still hold, then the withdrawal', async () => {
+    const { engine, m1, m2 } = mesh();
+    engine.peerUp(m1);
+    engine.setLocalRoute('10.9.6.0/26', 'blackhole', { advertise: true });
+    await settle([m1]);
+    m1.clear();
+    engine.removeLocalRoute('10.9.6.0/26');
+    engine.peerUp(m2);
+    await settle([m1, m2]);
+    expect(m1.seen().withdrawn).toEqual([p4('10.9.6.0/26')]);
+    expect(new Set(m2.seen().announced)).toEqual(new Set([ORIGINATED_MESH, p4('10.9.6.0/26')]));
+    expect(m2.seen().withdrawn).toEqual([p4('10.9.6.0/26')]);
+    // And the next node gets neither: the table is renewed once the withdrawal went out.
+    const m3 = new FakePeer(MESH.peers[2]!, ip(MESH.peers[2]!.address));
+    engine.peerUp(m3);
+    await settle([m1, m2, m3]);
+    expect(m3.seen().announced).toEqual([ORIGINATED_MESH]);
   });
 });
 
