@@ -71,7 +71,7 @@ function push(map: Map<number, Buffer[]>, id: number, bufs: Buffer[]): void {
   else map.set(id, [...bufs]);
 }
 
-/** The group's whole export, encoded, as a member joining with nothing pending must get it. */
+/** The group's whole output as its members hold it, encoded for a member that joins. */
 interface EncodedTable {
   buf: Buffer | null;
   messages: number;
