@@ -1,9 +1,9 @@
 // The prefixes an update group still has to send, in the order they changed, each with the
 // path it had when it was last sent. One entry per prefix (later changes coalesce into it).
 //
-// Keys sit in a plain number[] (V8 keeps doubles unboxed there) and membership in an
-// Ipv4PrefixTable for IPv4: a Map<number, …> would box every IPv4 prefix key, which showed up
-// as the top item of the reflector's profile.
+// Keys sit in a plain number[] (V8 keeps doubles unboxed there), and each waiting prefix's entry
+// number in an Ipv4PrefixTable for IPv4: a Map<number, …> would box every IPv4 prefix key,
+// which showed up as the top item of the reflector's profile.
 import { Ipv4PrefixTable, type PrefixMap } from '../rib/prefix-table.js';
 import type { Path } from '../rib/types.js';
 

@@ -302,28 +302,26 @@ export class UpdateGroup {
     const sources = new Set<number>();
     let prefixes = 0;
     const enc: Encoded = { shared: [], except: new Map(), only: new Map() };
-    const take = <K extends number | string>(family: Family, batch: Batch<K>) => (prefix: K, best: Path): void => {
-      const exp = this.exportOf(best, family, prefix);
-      if (exp.action !== 'send') return;
-      sources.add(best.source.id);
-      prefixes++;
-      addAnnounce(batch, exp, -1, prefix);
-    };
     // A waiting prefix as it was last sent (what the members hold), the others as they are.
-    if (this.families.has('ipv4-unicast')) {
-      const batch: Batch<number> = { announce: new Map(), withdrawAll: [], withdrawOne: new Map() };
-      const add = take('ipv4-unicast', batch);
-      rib.forEachBest4((prefix, best) => this.dirty4.previousOf(prefix) === undefined && add(prefix, best));
-      this.dirty4.forEachWaiting((prefix, previous) => previous !== null && add(prefix, previous));
-      this.encode4(batch, enc);
-    }
-    if (this.families.has('ipv6-unicast')) {
-      const batch: Batch<string> = { announce: new Map(), withdrawAll: [], withdrawOne: new Map() };
-      const add = take('ipv6-unicast', batch);
-      rib.forEachBest6((prefix, best) => this.dirty6.previousOf(prefix) === undefined && add(prefix, best));
-      this.dirty6.forEachWaiting((prefix, previous) => previous !== null && add(prefix, previous));
-      this.encode6(batch, enc);
-    }
+    const held = <K extends number | string>(family: Family, forEachBest: (fn: (prefix: K, best: Path) => void) => void, dirty: DirtyQueue<K>): Batch<K> => {
+      const batch: Batch<K> = { announce: new Map(), withdrawAll: [], withdrawOne: new Map() };
+      const add = (prefix: K, path: Path): void => {
+        const exp = this.exportOf(path, family, prefix);
+        if (exp.action !== 'send') return;
+        sources.add(path.source.id);
+        prefixes++;
+        addAnnounce(batch, exp, -1, prefix);
+      };
+      forEachBest((prefix, best) => {
+        if (dirty.previousOf(prefix) === undefined) add(prefix, best);
+      });
+      dirty.forEachWaiting((prefix, previous) => {
+        if (previous !== null) add(prefix, previous);
+      });
+      return batch;
+    };
+    if (this.families.has('ipv4-unicast')) this.encode4(held('ipv4-unicast', (fn) => rib.forEachBest4(fn), this.dirty4), enc);
+    if (this.families.has('ipv6-unicast')) this.encode6(held('ipv6-unicast', (fn) => rib.forEachBest6(fn), this.dirty6), enc);
     const buf = enc.shared.length === 0 ? null : enc.shared.length === 1 ? enc.shared[0]! : Buffer.concat(enc.shared);
     return { buf, messages: enc.shared.length, prefixes, sources };
   }
