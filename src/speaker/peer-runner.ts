@@ -8,7 +8,7 @@ import { WireError } from '../wire/errors.js';
 import { describeNotification, decodeShutdownCommunication } from '../wire/notification.js';
 import { afiSafiOf, familyOf } from '../wire/family.js';
 import { DEFAULT_CODEC_CONTEXT, type BgpMessage, type CodecContext, type Family, type UpdateMessage } from '../wire/types.js';
-import { initialPeerState, peerStep, type PeerEffect, type PeerInput, type PeerState, type TimerName } from '../session/peer.js';
+import { initialPeerState, peerStep, type PeerEffect, type PeerInput, type PeerState } from '../session/peer.js';
 import { codecContextOf, type Negotiated } from '../session/negotiate.js';
 import type { SessionConfig } from '../session/config.js';
 import type { GroupMember } from './update-group.js';
@@ -17,6 +17,7 @@ import type { MessageKind, NeighborDetail, NotificationInfo, PeerStatus, PeerTyp
 import type { PeerConfig } from '../config/schema.js';
 import { nextHopSelf, normalizeAddress, type NextHopSelf } from './local-addresses.js';
 import type { SpeakerMetrics } from '../daemon/metrics.js';
+import { jitteredMs } from './timer-jitter.js';
 
 type VisibleState = PeerStatus['state'];
 
@@ -88,12 +89,6 @@ export interface PeerRunnerComponents {
 const GRACEFUL_REASONS: ReadonlySet<string> = new Set(['connection-closed', 'connection-failed', 'peer-restarted', 'hold-timer-expired']);
 
 const zeroCounts = (): Record<MessageKind, number> => ({ open: 0, update: 0, notification: 0, keepalive: 0, 'route-refresh': 0 });
-
-/** Jitter (RFC 4271 §10): timers other than Hold are shortened by up to 25 %. */
-function jitter(timer: TimerName, seconds: number): number {
-  if (timer === 'Hold') return seconds;
-  return seconds * (0.75 + Math.random() * 0.25);
-}
 
 export class PeerRunner implements EnginePeer {
   private state: PeerState;
@@ -243,7 +238,7 @@ export class PeerRunner implements EnginePeer {
             this.input(conn === undefined ? { kind: 'timer', timer: e.timer } : { kind: 'timer', timer: e.timer, conn });
           });
         };
-        const entry: TimerEntry = { handle: setTimeout(expire, jitter(e.timer, e.seconds) * 1000), seconds: e.seconds, generation: 0 };
+        const entry: TimerEntry = { handle: setTimeout(expire, jitteredMs(e.timer, e.seconds)), seconds: e.seconds, generation: 0 };
         entry.handle.unref();
         this.timers.set(key, entry);
         return;
