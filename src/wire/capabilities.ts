@@ -150,69 +150,128 @@ function decodeFqdn(code: number, v: Buffer): Capability {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-/** One capability as code, length, value. Throws WireError 'encode-invalid' on bad values. */
-export function encodeCapability(cap: Capability): Buffer {
+/** Octets of the capability's value. Throws WireError 'encode-invalid' when it exceeds 255. */
+export function capabilityValueLength(cap: Capability): number {
+  let n: number;
   switch (cap.kind) {
-    case 'multiprotocol': {
-      const v = Buffer.alloc(4);
-      v.writeUInt16BE(checkUint(cap.afi, 0xffff, 'multiprotocol AFI'), 0);
-      v[3] = checkUint(cap.safi, 0xff, 'multiprotocol SAFI');
-      return tlv(CapabilityCode.MULTIPROTOCOL, v);
-    }
+    case 'multiprotocol':
+    case 'as4':
+      n = 4;
+      break;
     case 'route-refresh':
-      return tlv(CapabilityCode.ROUTE_REFRESH, EMPTY);
     case 'extended-message':
-      return tlv(CapabilityCode.EXTENDED_MESSAGE, EMPTY);
     case 'enhanced-route-refresh':
-      return tlv(CapabilityCode.ENHANCED_ROUTE_REFRESH, EMPTY);
-    case 'as4': {
-      const v = Buffer.allocUnsafe(4);
-      v.writeUInt32BE(checkUint(cap.asn, 0xffffffff, 'as4 ASN'), 0);
-      return tlv(CapabilityCode.AS4, v);
+      n = 0;
+      break;
+    case 'graceful-restart':
+      n = 2 + 4 * cap.families.length;
+      break;
+    case 'add-path':
+      n = 4 * cap.families.length;
+      break;
+    case 'fqdn': {
+      const host = checkUint(Buffer.byteLength(cap.hostname, 'utf8'), 0xff, 'fqdn hostname octets');
+      const domain = checkUint(Buffer.byteLength(cap.domain, 'utf8'), 0xff, 'fqdn domain octets');
+      n = 2 + host + domain;
+      break;
     }
+    case 'unknown':
+      n = cap.value.length;
+      break;
+  }
+  return checkUint(n, 0xff, `capability ${cap.kind} value octets`);
+}
+
+const codeOf = (cap: Capability): number => {
+  switch (cap.kind) {
+    case 'multiprotocol':
+      return CapabilityCode.MULTIPROTOCOL;
+    case 'route-refresh':
+      return CapabilityCode.ROUTE_REFRESH;
+    case 'extended-message':
+      return CapabilityCode.EXTENDED_MESSAGE;
+    case 'enhanced-route-refresh':
+      return CapabilityCode.ENHANCED_ROUTE_REFRESH;
+    case 'as4':
+      return CapabilityCode.AS4;
+    case 'graceful-restart':
+      return CapabilityCode.GRACEFUL_RESTART;
+    case 'add-path':
+      return CapabilityCode.ADD_PATH;
+    case 'fqdn':
+      return CapabilityCode.FQDN;
+    case 'unknown':
+      return checkUint(cap.code, 0xff, 'capability code');
+  }
+};
+
+/**
+ * Writes one capability as code, length, value at `off` (the buffer has room for 2 +
+ * capabilityValueLength(cap) octets there); returns the offset after it. Throws WireError
+ * 'encode-invalid' on bad values. Written in place: an OPEN has half a dozen capabilities, and
+ * a buffer for each value and each TLV was most of the cost of encoding one.
+ */
+export function writeCapability(cap: Capability, buf: Buffer, off: number, valueLength: number): number {
+  buf[off] = codeOf(cap);
+  buf[off + 1] = valueLength;
+  const v = off + 2;
+  switch (cap.kind) {
+    case 'multiprotocol':
+      buf.writeUInt16BE(checkUint(cap.afi, 0xffff, 'multiprotocol AFI'), v);
+      buf[v + 2] = 0;
+      buf[v + 3] = checkUint(cap.safi, 0xff, 'multiprotocol SAFI');
+      break;
+    case 'route-refresh':
+    case 'extended-message':
+    case 'enhanced-route-refresh':
+      break;
+    case 'as4':
+      buf.writeUInt32BE(checkUint(cap.asn, 0xffffffff, 'as4 ASN'), v);
+      break;
     case 'graceful-restart': {
-      const v = Buffer.alloc(2 + 4 * cap.families.length);
       const head =
         (cap.restarting ? GR_RESTARTING : 0) |
         (cap.notification ? GR_NOTIFICATION : 0) |
         checkUint(cap.restartTime, GR_TIME_MASK, 'graceful-restart restart time');
-      v.writeUInt16BE(head, 0);
-      cap.families.forEach((f, i) => {
-        v.writeUInt16BE(checkUint(f.afi, 0xffff, 'graceful-restart AFI'), 2 + 4 * i);
-        v[4 + 4 * i] = checkUint(f.safi, 0xff, 'graceful-restart SAFI');
-        v[5 + 4 * i] = f.forwardingPreserved ? GR_FORWARDING_PRESERVED : 0;
-      });
-      return tlv(CapabilityCode.GRACEFUL_RESTART, v);
+      buf.writeUInt16BE(head, v);
+      let at = v + 2;
+      for (const f of cap.families) {
+        buf.writeUInt16BE(checkUint(f.afi, 0xffff, 'graceful-restart AFI'), at);
+        buf[at + 2] = checkUint(f.safi, 0xff, 'graceful-restart SAFI');
+        buf[at + 3] = f.forwardingPreserved ? GR_FORWARDING_PRESERVED : 0;
+        at += 4;
+      }
+      break;
     }
     case 'add-path': {
-      const v = Buffer.alloc(4 * cap.families.length);
-      cap.families.forEach((f, i) => {
-        v.writeUInt16BE(checkUint(f.afi, 0xffff, 'add-path AFI'), 4 * i);
-        v[2 + 4 * i] = checkUint(f.safi, 0xff, 'add-path SAFI');
+      let at = v;
+      for (const f of cap.families) {
+        buf.writeUInt16BE(checkUint(f.afi, 0xffff, 'add-path AFI'), at);
+        buf[at + 2] = checkUint(f.safi, 0xff, 'add-path SAFI');
         if (f.sendReceive < 1 || f.sendReceive > 3) throw encodeInvalid(`add-path send/receive ${f.sendReceive}`);
-        v[3 + 4 * i] = f.sendReceive;
-      });
-      return tlv(CapabilityCode.ADD_PATH, v);
+        buf[at + 3] = f.sendReceive;
+        at += 4;
+      }
+      break;
     }
     case 'fqdn': {
-      const host = Buffer.from(cap.hostname, 'utf8');
-      const domain = Buffer.from(cap.domain, 'utf8');
-      checkUint(host.length, 0xff, 'fqdn hostname octets');
-      checkUint(domain.length, 0xff, 'fqdn domain octets');
-      return tlv(CapabilityCode.FQDN, Buffer.concat([Buffer.of(host.length), host, Buffer.of(domain.length), domain]));
+      const host = buf.write(cap.hostname, v + 1, 'utf8');
+      buf[v] = host;
+      const domainAt = v + 1 + host;
+      buf[domainAt] = buf.write(cap.domain, domainAt + 1, 'utf8');
+      break;
     }
     case 'unknown':
-      return tlv(checkUint(cap.code, 0xff, 'capability code'), cap.value);
+      cap.value.copy(buf, v);
+      break;
   }
+  return v + valueLength;
 }
 
-const EMPTY = Buffer.alloc(0);
-
-function tlv(code: number, value: Buffer): Buffer {
-  checkUint(value.length, 0xff, `capability ${code} value octets`);
-  const out = Buffer.allocUnsafe(2 + value.length);
-  out[0] = code;
-  out[1] = value.length;
-  value.copy(out, 2);
+/** One capability as code, length, value. Throws WireError 'encode-invalid' on bad values. */
+export function encodeCapability(cap: Capability): Buffer {
+  const n = capabilityValueLength(cap);
+  const out = Buffer.allocUnsafe(2 + n);
+  writeCapability(cap, out, 0, n);
   return out;
 }

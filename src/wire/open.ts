@@ -37,7 +37,7 @@
 // Semantic checks (version, peer AS, hold time 1-2, BGP identifier) belong to the session: the
 // decoder returns the fields as sent.
 
-import { decodeCapabilities, encodeCapability } from './capabilities.js';
+import { capabilityValueLength, decodeCapabilities, writeCapability } from './capabilities.js';
 import {
   ErrorCode,
   HEADER_SIZE,
@@ -125,8 +125,10 @@ function openUnspecific(why: string): WireError {
  * peers cannot read it). An OPEN never exceeds 4096 octets (RFC 8654 §3), else 'encode-too-large'.
  */
 export function encodeOpen(msg: OpenMessage): Buffer {
-  const caps = msg.capabilities.map(encodeCapability);
-  const capsLength = caps.reduce((n, c) => n + c.length, 0);
+  const caps = msg.capabilities;
+  const valueLengths = caps.map(capabilityValueLength);
+  let capsLength = 0;
+  for (const n of valueLengths) capsLength += 2 + n;
   const extended = capsLength > MAX_NON_EXTENDED_CAPS;
   const paramsLength = caps.length === 0 ? 0 : extended ? 3 + 3 + capsLength : 2 + capsLength;
   const bodyLength = FIXED_BODY + paramsLength;
@@ -156,9 +158,6 @@ export function encodeOpen(msg: OpenMessage): Buffer {
     buf[off + 2] = capsLength;
     off += 3;
   }
-  for (const c of caps) {
-    c.copy(buf, off);
-    off += c.length;
-  }
+  for (let i = 0; i < caps.length; i++) off = writeCapability(caps[i]!, buf, off, valueLengths[i]!);
   return buf;
 }
