@@ -82,19 +82,23 @@ function inSubnet(peer4: number | null, peer6: Uint8Array | null, a: IfaceAddres
 
 /**
  * os.networkInterfaces() reads every address of the host (a netlink dump); a full mesh brings
- * up a hundred sessions in a burst, so one reading, parsed once, serves for a second.
+ * up a hundred sessions in a burst, so one reading, parsed once, serves for ten seconds, and is
+ * read again at once when a session's local address is not in it (an address just added).
  */
-const INTERFACES_TTL_MS = 1000;
+const INTERFACES_TTL_MS = 10_000;
 let interfacesCache: { at: number; value: HostAddresses } | null = null;
 
-function hostAddresses(): HostAddresses {
+function hostAddresses(local: string): HostAddresses {
   const now = Date.now();
-  if (interfacesCache === null || now - interfacesCache.at > INTERFACES_TTL_MS) interfacesCache = { at: now, value: indexInterfaces(networkInterfaces()) };
+  const c = interfacesCache;
+  if (c !== null && now - c.at <= INTERFACES_TTL_MS && c.value.has(local)) return c.value;
+  interfacesCache = { at: now, value: indexInterfaces(networkInterfaces()) };
   return interfacesCache.value;
 }
 
-export function nextHopSelf(opts: NextHopOptions, host: HostAddresses = hostAddresses()): NextHopSelf {
+export function nextHopSelf(opts: NextHopOptions, hostGiven?: HostAddresses): NextHopSelf {
   const local = normalizeAddress(opts.localAddress);
+  const host = hostGiven ?? hostAddresses(local);
   const peer = normalizeAddress(opts.peerAddress);
   const out: NextHopSelf = {};
   const local4 = ipv4OrNull(local);

@@ -39,3 +39,12 @@ describe('next hop self (RFC 2545 §3)', () => {
     expect(nextHopSelf({ localAddress: '10.1.1.1', peerAddress: '10.1.1.2' }, host)).toEqual({ ipv4: ipv4ToNumber('10.1.1.1') });
   });
 });
+
+describe('next hop self from the host itself', () => {
+  it('finds the loopback interface from its address', () => {
+    const own = nextHopSelf({ localAddress: '127.0.0.1', peerAddress: '127.0.0.2' });
+    expect(own.ipv4).toBe(ipv4ToNumber('127.0.0.1'));
+    // Debian's loopback carries ::1 unless IPv6 is off on the host.
+    if (own.ipv6 !== undefined) expect(own.ipv6).toBe('::1');
+  });
+});
