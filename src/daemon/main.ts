@@ -3,7 +3,6 @@
 // comes here directly for `wren daemon`; `wren daemon --help` goes through the CLI as usual.
 import { DEFAULT_CONTROL_SOCKET } from '../api/types.js';
 import { runDaemon } from './daemon.js';
-import { raiseTierUpBudget } from './tier-up.js';
 
 export interface DaemonArgs {
   configFile: string;
@@ -32,7 +31,6 @@ export function parseDaemonArgs(args: readonly string[], env: NodeJS.ProcessEnv 
 export async function main(argv: readonly string[]): Promise<boolean> {
   const args = parseDaemonArgs(argv.slice(2));
   if (!args) return false;
-  raiseTierUpBudget();
   process.exitCode = await runDaemon(args);
   return true;
 }
