@@ -29,7 +29,8 @@ export function wrenCommand(args: readonly string[]): [string, string[]] {
  *   (perf), and the mesh formed in 7.7 s instead of 12.3 s with it. Not for a reflector or an
  *   edge speaker with full tables: there the default optimises the hot path sooner
  *   (bench:rr 100k x 4: 0.35-0.39 s by default, 0.46-0.57 s with this flag).
- * Both flags only work on the command line.
+ * The young generation's size can only be set on the command line. The budget could be set at
+ * run time (v8.setFlagsFromString, measured to take effect), but only node agents want it.
  */
 export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--interrupt-budget=540672'] as const;
 
