@@ -9,6 +9,7 @@ import { Ipam, IpamGc } from '../../ipam/index.js';
 import { toPeerConfig, type ClusterPeerType, type DerivedPeering } from '../../cluster/derive-peers.js';
 import { ClusterAgent } from './cluster-agent.js';
 import { IpamAddresses } from './ipam-addresses.js';
+import { nextGcDelayMs } from './gc-schedule.js';
 
 /** Cluster peers come and go with the nodes: retry a refused connection quickly. */
 const CONNECT_RETRY_S = 1;
@@ -124,24 +125,39 @@ export class ClusterMode {
 
   private gcTimer: NodeJS.Timeout | null = null;
 
-  /** IPAM garbage collection every `intervalMs`: leaked addresses of this node, empty blocks of dead nodes. */
+  /**
+   * IPAM garbage collection about every `intervalMs` (gc-schedule.ts): leaked addresses of this
+   * node, empty blocks of dead nodes. The next pass is timed when one ends, so passes never
+   * overlap however slow etcd is.
+   */
   startGc(validHandles: () => Iterable<string>, intervalMs = 60_000): void {
     const gc = new IpamGc(this.store, { node: this.node, validHandles, cooldownMs: this.cooldownMs });
+    const schedule = (): void => {
+      if (this.gcClosed) return;
+      this.gcTimer = setTimeout(run, nextGcDelayMs(intervalMs));
+      this.gcTimer.unref();
+    };
     const run = (): void => {
       gc.pass().then(
         (r) => {
           const released = r.releasedHandles.length + r.releasedOrphans.length;
           if (released > 0) this.logger.info({ event: 'ipam.gc', report: r }, 'IPAM garbage collected');
+          schedule();
         },
-        (e: unknown) => this.logger.warn({ event: 'ipam.gc-failed', err: e instanceof Error ? e.message : String(e) }, 'IPAM garbage collection failed; next pass later'),
+        (e: unknown) => {
+          this.logger.warn({ event: 'ipam.gc-failed', err: e instanceof Error ? e.message : String(e) }, 'IPAM garbage collection failed; next pass later');
+          schedule();
+        },
       );
     };
-    this.gcTimer = setInterval(run, intervalMs);
-    this.gcTimer.unref();
+    schedule();
   }
 
+  private gcClosed = false;
+
   async close(): Promise<void> {
-    if (this.gcTimer) clearInterval(this.gcTimer);
+    this.gcClosed = true;
+    if (this.gcTimer) clearTimeout(this.gcTimer);
     await this.agent.close({ revoke: true });
     await this.store.close();
   }
