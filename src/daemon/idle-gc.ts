@@ -6,8 +6,8 @@
 // and more (a reflector of 200 clients held 55.6 MB of anonymous memory for 25 s, then 24.3).
 // Browsers collect in idle time; a daemon knows when it is idle from its own CPU use. So every
 // interval the daemon looks at the CPU it used: after an interval busier than `busyShare`, the
-// first quiet one runs one full GC if the burst left the heap 8 MB larger, and V8 returns the
-// freed pages to the system. Quiet daemons never collect; a long burst collects once, after it
+// first quiet one runs one full GC if the burst left the heap 8 MB larger or used half a
+// CPU-second, and V8 returns the freed pages to the system. Quiet daemons never collect; a long burst collects once, after it
 // ends. Only heaps up to `maxHeapMb` (node agents, a cluster's reflectors: a few ms): a full
 // table's heap is left to V8's own reducer, which marks incrementally instead of stopping the
 // daemon for the whole heap.
@@ -17,32 +17,42 @@ import { runInNewContext } from 'node:vm';
 import { ownStatusKb } from '../lib/proc-status.js';
 
 /**
- * The decision, apart from clocks: fed whether each interval was busy and V8's committed heap,
- * says when to collect. Only a burst that left the heap `growthKb` above its lowest point since
- * the last collection is worth one: a node agent's small bursts are not (in one A/B run of
- * bench:cluster, collecting after each of them took the 100-node mesh's formation from 18.1 to
- * 20.5 CPU-seconds and left its heaps 2 MB larger).
+ * The decision, apart from clocks: fed whether each interval was busy, the CPU it used and V8's
+ * committed heap, says when to collect. Two kinds of burst are worth one collection in the
+ * first quiet interval after them:
+ * - one that left the heap `growthKb` above its lowest point since the last collection. A node
+ *   agent's small bursts are not (in one A/B run of bench:cluster, collecting after each of
+ *   them took the 100-node mesh's formation from 18.1 to 20.5 CPU-seconds and left its heaps
+ *   2 MB larger);
+ * - one that used at least `burstCpuMs` of CPU, however the heap looks: the collection (tens of
+ *   ms for these heaps) is then a few percent of the burst. A reflector whose 200 clients had
+ *   just reconnected held 60-64 MB for the next 30 s, because its sessions' old garbage and the
+ *   new ones' state left the heap less than 8 MB above the low point; collected, 52-54 MB.
  */
 export class AfterBurst {
   private sawBurst = false;
+  private burstCpuMs = 0;
   private lowKb: number;
 
   constructor(
     heapKb: number,
     private readonly growthKb: number,
+    private readonly bigBurstCpuMs = Number.POSITIVE_INFINITY,
   ) {
     this.lowKb = heapKb;
   }
 
-  /** true: this interval was quiet, one before it since the last collection was busy, and the heap grew */
-  next(busy: boolean, heapKb: number): boolean {
+  /** true: this interval was quiet, one before it since the last collection was busy, and the burst grew the heap or was big */
+  next(busy: boolean, heapKb: number, cpuMs = 0): boolean {
     this.lowKb = Math.min(this.lowKb, heapKb);
     if (busy) {
       this.sawBurst = true;
+      this.burstCpuMs += cpuMs;
       return false;
     }
-    const collect = this.sawBurst && heapKb >= this.lowKb + this.growthKb;
+    const collect = this.sawBurst && (heapKb >= this.lowKb + this.growthKb || this.burstCpuMs >= this.bigBurstCpuMs);
     this.sawBurst = false;
+    this.burstCpuMs = 0;
     return collect;
   }
 
@@ -61,6 +71,8 @@ export interface IdleGcInit {
   maxHeapMb?: number;
   /** growth of the heap (MB) a burst must leave behind to be collected (default 8) */
   growthMb?: number;
+  /** CPU (ms) of a burst that is collected after whatever its growth (default 500) */
+  bigBurstCpuMs?: number;
   onCollected(result: IdleGcResult): void;
 }
 
@@ -95,12 +107,13 @@ export function startIdleGc(init: IdleGcInit): () => void {
   const busyShare = init.busyShare ?? 0.05;
   const maxHeapKb = (init.maxHeapMb ?? 64) * 1024;
   const gc = obtainGc();
-  const decide = new AfterBurst(heapKb(), (init.growthMb ?? 8) * 1024);
+  const decide = new AfterBurst(heapKb(), (init.growthMb ?? 8) * 1024, init.bigBurstCpuMs ?? 500);
   let last = cpuUsage();
   const timer = setInterval(() => {
     const used = cpuUsage(last);
+    const usedMs = (used.user + used.system) / 1000;
     const heapBeforeKb = heapKb();
-    if (decide.next((used.user + used.system) / 1000 > busyShare * intervalMs, heapBeforeKb) && heapBeforeKb <= maxHeapKb) {
+    if (decide.next(usedMs > busyShare * intervalMs, heapBeforeKb, usedMs) && heapBeforeKb <= maxHeapKb) {
       const anonBeforeKb = ownStatusKb('RssAnon');
       const t0 = performance.now();
       gc();

@@ -34,6 +34,24 @@ describe('when to collect', () => {
     expect(run([[false, 6], [true, 15], [false, 15]])).toEqual([2]);
   });
 
+  it('after a burst of half a CPU-second or more, whatever the heap did', () => {
+    /** intervals as [busy, heap MB, CPU ms] */
+    const runCpu = (intervals: [boolean, number, number][]): number[] => {
+      const d = new AfterBurst(10 * MB, 8 * MB, 500);
+      return intervals.flatMap(([busy, heap, cpu], i) => {
+        if (!d.next(busy, heap * MB, cpu)) return [];
+        d.collected(10 * MB);
+        return [i];
+      });
+    };
+    // 200 sessions re-forming on a reflector: 1.4 CPU-s over two intervals, heap up 5 MB.
+    expect(runCpu([[true, 14, 900], [true, 15, 500], [false, 15, 20]])).toEqual([2]);
+    // A node agent's session bursts: 120 ms each, heap up 3 MB: never.
+    expect(runCpu([[true, 13, 120], [false, 13, 5], [true, 13, 120], [false, 13, 5]])).toEqual([]);
+    // CPU counts per burst, not summed across the quiet intervals between bursts.
+    expect(runCpu([[true, 11, 300], [false, 11, 5], [true, 11, 300], [false, 11, 5]])).toEqual([]);
+  });
+
   it('again after each later burst that grew the heap', () => {
     expect(run([[true, 20], [false, 20], [false, 10], [true, 19], [false, 19], [true, 25], [true, 25], [false, 25]])).toEqual([1, 4, 7]);
   });
