@@ -182,28 +182,19 @@ export function capabilityValueLength(cap: Capability): number {
   return checkUint(n, 0xff, `capability ${cap.kind} value octets`);
 }
 
-const codeOf = (cap: Capability): number => {
-  switch (cap.kind) {
-    case 'multiprotocol':
-      return CapabilityCode.MULTIPROTOCOL;
-    case 'route-refresh':
-      return CapabilityCode.ROUTE_REFRESH;
-    case 'extended-message':
-      return CapabilityCode.EXTENDED_MESSAGE;
-    case 'enhanced-route-refresh':
-      return CapabilityCode.ENHANCED_ROUTE_REFRESH;
-    case 'as4':
-      return CapabilityCode.AS4;
-    case 'graceful-restart':
-      return CapabilityCode.GRACEFUL_RESTART;
-    case 'add-path':
-      return CapabilityCode.ADD_PATH;
-    case 'fqdn':
-      return CapabilityCode.FQDN;
-    case 'unknown':
-      return checkUint(cap.code, 0xff, 'capability code');
-  }
+/** Capability code of each kind we encode by name ('unknown' carries its own). */
+const CODE_OF: Readonly<Record<Exclude<Capability['kind'], 'unknown'>, number>> = {
+  multiprotocol: CapabilityCode.MULTIPROTOCOL,
+  'route-refresh': CapabilityCode.ROUTE_REFRESH,
+  'extended-message': CapabilityCode.EXTENDED_MESSAGE,
+  'enhanced-route-refresh': CapabilityCode.ENHANCED_ROUTE_REFRESH,
+  as4: CapabilityCode.AS4,
+  'graceful-restart': CapabilityCode.GRACEFUL_RESTART,
+  'add-path': CapabilityCode.ADD_PATH,
+  fqdn: CapabilityCode.FQDN,
 };
+
+const codeOf = (cap: Capability): number => (cap.kind === 'unknown' ? checkUint(cap.code, 0xff, 'capability code') : CODE_OF[cap.kind]);
 
 /**
  * Writes one capability as code, length, value at `off` (the buffer has room for 2 +
