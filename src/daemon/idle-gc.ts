@@ -7,10 +7,10 @@
 // Browsers collect in idle time; a daemon knows when it is idle from its own CPU use. So every
 // interval the daemon looks at the CPU it used: after an interval busier than `busyShare`, the
 // first quiet one runs one full GC if the burst left the heap 8 MB larger or used half a
-// CPU-second, and V8 returns the freed pages to the system. Quiet daemons never collect; a long burst collects once, after it
-// ends. Only heaps up to `maxHeapMb` (node agents, a cluster's reflectors: a few ms): a full
-// table's heap is left to V8's own reducer, which marks incrementally instead of stopping the
-// daemon for the whole heap.
+// CPU-second, and V8 returns the freed pages to the system. Quiet daemons never collect; a long
+// burst collects once, after it ends. Only heaps up to `maxHeapMb` (node agents, a cluster's
+// reflectors: a few ms): a full table's heap is left to V8's own reducer, which marks
+// incrementally instead of stopping the daemon for the whole heap.
 import { cpuUsage } from 'node:process';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -24,7 +24,7 @@ import { ownStatusKb } from '../lib/proc-status.js';
  *   agent's small bursts are not (in one A/B run of bench:cluster, collecting after each of
  *   them took the 100-node mesh's formation from 18.1 to 20.5 CPU-seconds and left its heaps
  *   2 MB larger);
- * - one that used at least `burstCpuMs` of CPU, however the heap looks: the collection (tens of
+ * - one that used at least `bigBurstCpuMs` of CPU, however the heap looks: the collection (tens of
  *   ms for these heaps) is then a few percent of the burst. A reflector whose 200 clients had
  *   just reconnected held 60-64 MB for the next 30 s, because its sessions' old garbage and the
  *   new ones' state left the heap less than 8 MB above the low point; collected, 52-54 MB.

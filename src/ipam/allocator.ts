@@ -279,9 +279,8 @@ export class Ipam {
   /**
    * Step 1 of autoAssign from this node's records only: the pools, its affinities and the
    * handle, then those blocks (two round trips), a few keys where the snapshot reads every
-   * block and handle of the cluster. The
-   * commit compares the block and the handle as read, as from the snapshot. undefined: no
-   * room in this node's confirmed blocks (or none yet).
+   * block and handle of the cluster. The commit compares the block and the handle as read, as
+   * from the snapshot. undefined: no room in this node's confirmed blocks (or none yet).
    */
   private async fromOwnBlocks(family: Family, poolCidr: string | undefined, handleKey: string, handle: string): Promise<string | typeof AGAIN | undefined> {
     const [allPools, { kvs }, handleKv] = await Promise.all([this.listPools(), this.store.list(prefixes.nodeAffinities(this.node)), this.store.get(handleKey)]);

@@ -124,6 +124,8 @@ export class ClusterMode {
   }
 
   private gcTimer: NodeJS.Timeout | null = null;
+  /** set by close(): a pass still running schedules no next one */
+  private gcClosed = false;
 
   /**
    * IPAM garbage collection about every `intervalMs` (gc-schedule.ts): leaked addresses of this
@@ -152,8 +154,6 @@ export class ClusterMode {
     };
     schedule();
   }
-
-  private gcClosed = false;
 
   async close(): Promise<void> {
     this.gcClosed = true;
