@@ -65,11 +65,11 @@ export async function podAdd(control: string, params: ApiMethods['podAdd']['para
 export const retryNote = (r: Retries): string => (r.count === 0 ? '' : `pod add retried ${r.count}x (${[...r.codes].map(([c, n]) => `${c} ${n}`).join(', ')})`);
 
 /**
- * After a failure: the lab's files stay (WREN_KEEP_LAB is read at cleanup), and a summary of
+ * After a failure: this lab's files stay (later labs of the run are removed as usual), and a summary of
  * what went wrong is printed: the daemons' warnings and errors by event, and etcd's last lines.
  */
 export function postMortem(lab: Lab, keep: boolean): void {
-  if (keep) process.env.WREN_KEEP_LAB = '1';
+  if (keep) lab.keepFiles();
   const events = new Map<string, number>();
   for (const d of readdirSync(lab.dir)) {
     const log = join(lab.dir, d, 'wren.log');

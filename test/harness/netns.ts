@@ -81,6 +81,8 @@ export class Lab {
   private readonly switchPorts = new Map<string, number>();
   private neighRestore: Array<[string, string, string]> = [];
   private cleaning: Promise<void> | undefined;
+  /** Keep this lab's directory at cleanup (keepFiles), as WREN_KEEP_LAB=1 does for every lab. */
+  private keep = false;
   private defaultSwitch: Promise<LabSwitch> | undefined;
 
   constructor(prefix = 'wl') {
@@ -237,7 +239,8 @@ export class Lab {
 
   /**
    * Stops every process the lab started (by pid), deletes every namespace it created and its
-   * temp directory (kept when WREN_KEEP_LAB=1). Idempotent; concurrent calls share one run.
+   * temp directory (kept after keepFiles(), or for every lab when WREN_KEEP_LAB=1). Idempotent;
+   * concurrent calls share one run.
    */
   cleanup(): Promise<void> {
     this.cleaning ??= this.doCleanup();
@@ -260,7 +263,7 @@ export class Lab {
       if (r.exitCode !== 0 && !/No such file/.test(r.stderr)) errors.push(new LabError(`ip netns delete ${ns}: ${r.stderr.trim()}`));
     }
     this.restoreNeighbourLimits();
-    if (process.env.WREN_KEEP_LAB === '1') console.info(`lab ${this.tag}: files kept in ${this.dir}`);
+    if (this.keepsFiles()) console.info(`lab ${this.tag}: files kept in ${this.dir}`);
     else rmSync(this.dir, { recursive: true, force: true });
     liveLabs.delete(this);
     if (errors.length > 0) throw new AggregateError(errors, `lab ${this.tag} cleanup had ${errors.length} error(s)`);
@@ -284,8 +287,17 @@ export class Lab {
       }
     }
     this.restoreNeighbourLimits();
-    if (process.env.WREN_KEEP_LAB !== '1') rmSync(this.dir, { recursive: true, force: true });
+    if (!this.keepsFiles()) rmSync(this.dir, { recursive: true, force: true });
     liveLabs.delete(this);
+  }
+
+  /** Keeps this lab's directory (logs, configs) at cleanup, e.g. after a failure worth reading. */
+  keepFiles(): void {
+    this.keep = true;
+  }
+
+  private keepsFiles(): boolean {
+    return this.keep || process.env.WREN_KEEP_LAB === '1';
   }
 
   /**

@@ -2,6 +2,8 @@
 // BIRD, GoBGP and FRR in a triangle of eBGP sessions (one over IPv6 transport), each
 // originating an IPv4 and an IPv6 prefix. Temporary scaffolding; the parser tests stay useful.
 
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   Lab,
@@ -286,5 +288,22 @@ describe('interop harness parsers', () => {
     const err = await waitFor(() => (n++, false), { timeoutMs: 60, intervalMs: 10, what: 'the impossible' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WaitTimeoutError);
     expect(String(err)).toMatch(/waiting for the impossible; last value: false/);
+  });
+
+  it('keeps the files of a lab asked to keep them, and removes those of the next lab', async () => {
+    // A failed benchmark run keeps its lab's logs; a later lab in the same process must not.
+    const failed = new Lab('kf');
+    const next = new Lab('kf');
+    failed.keepFiles();
+    writeFileSync(failed.path('wren-n1', 'wren.log'), 'a line\n');
+    writeFileSync(next.path('wren-n1', 'wren.log'), 'a line\n');
+    try {
+      await failed.cleanup();
+      await next.cleanup();
+      expect(existsSync(join(failed.dir, 'wren-n1', 'wren.log'))).toBe(true);
+      expect(existsSync(next.dir)).toBe(false);
+    } finally {
+      rmSync(failed.dir, { recursive: true, force: true });
+    }
   });
 });
