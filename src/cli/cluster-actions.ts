@@ -273,7 +273,7 @@ export async function peerAdd(name: string, opts: PeerAddOptions): Promise<void>
 export function describePeer(p: PeerObject): string {
   const remote = p.peerIp !== undefined ? `${p.peerIp} AS ${p.asn}` : `the nodes matching ${p.peerSelector}`;
   const local = p.node !== undefined ? `node ${p.node}` : p.nodeSelector !== undefined ? `the nodes matching ${p.nodeSelector}` : 'every node';
-  return `${local} peers with ${remote}`;
+  return `${local} ${p.node === undefined && p.nodeSelector !== undefined ? 'peer' : 'peers'} with ${remote}`;
 }
 
 export async function peerList(opts: EtcdOptions): Promise<void> {

@@ -126,7 +126,7 @@ describe.skipIf(skip !== undefined)('wren cluster commands against a real etcd',
     await registerNode('n1', '10.0.0.1', { labels: { rack: 'a1' } });
     expect(await ok(['peer', 'add', 'tor', '--peer-ip', '192.168.1.1', '--asn', '65000'])).toBe('Peer tor added: every node peers with 192.168.1.1 AS 65000.\n');
     await ok(['peer', 'add', 'lab', '--peer-ip', '172.16.0.1', '--asn', '65100', '--node', 'n1', '--keep-original-next-hop']);
-    await ok(['peer', 'add', 'rack-a1', '--peer-ip', '192.168.2.1', '--asn', '65001', '--node-selector', "rack=='a1'"]);
+    expect(await ok(['peer', 'add', 'rack-a1', '--peer-ip', '192.168.2.1', '--asn', '65001', '--node-selector', "rack=='a1'"])).toBe("Peer rack-a1 added: the nodes matching rack == 'a1' peer with 192.168.2.1 AS 65001.\n");
     await ok(['peer', 'add', 'to-rr', '--node-selector', 'all()', '--peer-selector', 'has(route-reflector)']);
     expect(await json(['peer', 'list'])).toEqual([
       { name: 'lab', peerIp: '172.16.0.1', asn: 65100, node: 'n1', keepOriginalNextHop: true },
