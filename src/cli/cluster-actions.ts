@@ -16,7 +16,7 @@ import {
 } from '../cluster/index.js';
 import { blockSizeFor } from '../ipam/block.js';
 import { cidrsOverlap, formatCidr, parseCidr } from '../ipam/cidr.js';
-import { Ipam, IpamPoolOverlapError } from '../ipam/index.js';
+import { Ipam, IpamPoolOverlapError, releaseNode, type NodeReleaseReport } from '../ipam/index.js';
 import {
   CliInputError,
   notInitialised,
@@ -199,6 +199,41 @@ export async function nodeSet(name: string, opts: NodeSetOptions): Promise<void>
       }
     }
   });
+}
+
+/**
+ * Deletes a node that is gone for good (`calicoctl delete node`): releases its pods' addresses
+ * and its blocks (ipam/node-release.ts), then its node record. Refused while it is live.
+ */
+export async function nodeDel(name: string, opts: EtcdOptions): Promise<void> {
+  await withEtcd(opts, async (store) => {
+    await requireClusterConfig(store);
+    const record = await store.get(keys.node(name));
+    const report = await releaseNode(store, name);
+    const released = report.releasedHandles.length + report.releasedBlocks.length + report.keptBlocks.length + report.removedAffinities.length;
+    if (record === undefined && released === 0) throw await unknownNode(store, name);
+    if (record !== undefined) {
+      const r = await store.txn([cmp.unchanged(record.key, record), cmp.absent(keys.liveness(name))], [op.delete(record.key)]);
+      if (!r.succeeded) throw new CliInputError(`node ${name} changed or came back while it was being deleted (its IPAM state is released); run "wren node list" and try again`);
+    }
+    const peers = (await readClusterState(store)).peers.filter((p) => p.node === name).map((p) => p.name).sort();
+    const result = { ...report, nodeRecordDeleted: record !== undefined, peersNamingNode: peers };
+    print(opts, result, () => renderNodeDel(result));
+  });
+}
+
+function renderNodeDel(r: NodeReleaseReport & { nodeRecordDeleted: boolean; peersNamingNode: readonly string[] }): string {
+  const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+  const addresses = r.releasedHandles.reduce((n, h) => n + h.addresses.length, 0);
+  const lines = [
+    `Node ${r.node} ${r.nodeRecordDeleted ? 'deleted' : 'had no node record; its IPAM state is released'}: ` +
+      `${plural(addresses, 'address', 'addresses')} of ${plural(r.releasedHandles.length, 'pod')} released, ` +
+      `${plural(r.releasedBlocks.length, 'block')} freed${r.releasedBlocks.length === 0 ? '' : ` (${r.releasedBlocks.join(', ')})`}.`,
+  ];
+  if (r.removedAffinities.length > 0) lines.push(`Unfinished block claims removed: ${r.removedAffinities.join(', ')}.`);
+  for (const k of r.keptBlocks) lines.push(`Block ${k.block} kept: it still holds addresses that are not the node's (${k.holders.join('; ')}).`);
+  if (r.peersNamingNode.length > 0) lines.push(`Peer objects still name node ${r.node}: ${r.peersNamingNode.join(', ')} (wren peer del NAME).`);
+  return lines.join('\n');
 }
 
 async function unknownNode(store: Datastore, name: string): Promise<CliInputError> {

@@ -76,6 +76,10 @@ export function registerClusterCommands(program: Command): void {
     .option('--asn <n>', "override the cluster AS for this node", asnArg)
     .action(async (name: string, _o: unknown, cmd: Command) => (await import('./cluster-actions.js')).nodeSet(name, opts<NodeSetOptions>(cmd)));
 
+  leaf(node, 'del', 'delete a node that is gone for good, releasing its pods\' addresses and its blocks')
+    .argument('<name>', 'node name')
+    .action(async (name: string, _o: unknown, cmd: Command) => (await import('./cluster-actions.js')).nodeDel(name, opts(cmd)));
+
   const peer = group(program, 'peer', 'BGP peer objects: external peers and node-to-node peerings by selector');
   leaf(peer, 'add', 'add a BGP peer for all nodes, one node, or the nodes a selector matches')
     .argument('<name>', 'peer object name')

@@ -50,6 +50,7 @@ const INPUT_IPAM_ERRORS: ReadonlySet<IpamErrorCode> = new Set([
   'ipam-no-pool',
   'ipam-address-outside-pools',
   'ipam-address-in-use',
+  'ipam-node-live',
 ]);
 
 /** `--etcd a,b` or WREN_ETCD_ENDPOINTS, validated. TLS and auth come from the environment

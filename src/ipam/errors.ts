@@ -8,7 +8,8 @@ export type IpamErrorCode =
   | 'ipam-address-outside-pools'
   | 'ipam-address-in-use'
   | 'ipam-conflict'
-  | 'ipam-corrupt-record';
+  | 'ipam-corrupt-record'
+  | 'ipam-node-live';
 
 export abstract class IpamError extends Error {
   abstract readonly code: IpamErrorCode;
@@ -86,6 +87,15 @@ export class IpamConflictError extends IpamError {
     readonly attempts: number,
   ) {
     super(`${operation} gave up after ${attempts} conflicting attempts`);
+  }
+}
+
+/** A node's IPAM state cannot be released while its daemon holds a liveness lease. */
+export class IpamNodeLiveError extends IpamError {
+  override readonly name = 'IpamNodeLiveError';
+  readonly code = 'ipam-node-live';
+  constructor(readonly node: string) {
+    super(`node ${node} is live (its daemon holds a liveness lease): stop its daemon first (the lease then ends within cluster.leaseTtl, 10 s by default)`);
   }
 }
 

@@ -34,6 +34,7 @@ import type { IpamClock } from './allocator.js';
 import type { Block } from './block.js';
 import { cidrContains, formatCidr, parseAddress } from './cidr.js';
 import { IpamConflictError, IpamCorruptRecordError } from './errors.js';
+import { handleRelease } from './handle-release.js';
 import { parseAffinity, parseBlock, parseHandle, type AffinityState, type HandleData } from './records.js';
 
 export interface IpamGcInit {
@@ -275,19 +276,7 @@ export class IpamGc {
   /** Releases every address of a leaked handle, guarded by the handle record and its blocks
    * as snapshotted; undefined when something changed since. */
   private async releaseHandle(snap: Snapshot, handle: string): Promise<string[] | undefined> {
-    const h = snap.handles.get(handle)!;
-    const now = this.clock.now();
-    const compares: Compare[] = [cmp.unchanged(h.kv.key, h.kv)];
-    const ops: TxnOp[] = [op.delete(h.kv.key)];
-    const addresses: string[] = [];
-    for (const [cidr, ordinals] of Object.entries(h.data.blocks)) {
-      const entry = snap.blocks.get(cidr);
-      compares.push(cmp.unchanged(keys.block(cidr), entry?.kv));
-      if (entry === undefined) continue;
-      const block = parseBlock(entry.kv); // a copy: the snapshot stays as read
-      for (const o of ordinals) if (block.handleOf(o) === handle && block.release(o, now)) addresses.push(block.addressOf(o));
-      ops.push(op.put(entry.kv.key, block.serialize()));
-    }
+    const { compares, ops, addresses } = handleRelease(snap.handles.get(handle)!, snap.blocks, this.clock.now());
     const r = await this.store.txn(compares, ops);
     return r.succeeded ? addresses : undefined;
   }

@@ -185,6 +185,31 @@ describe.skipIf(skip !== undefined)('wren cluster commands against a real etcd',
     await fails(['node', 'set', 'n1', '--label', 'novalue'], 2, /--label "novalue": expected KEY=VALUE/);
   });
 
+  it('node del releases a gone node: its pods, its blocks, its record; refused while the node is live', async () => {
+    await ok(['cluster', 'init', '--asn', '64512', '--pool', '10.244.0.0/24']);
+    await registerNode('n1', '10.0.0.1');
+    await registerNode('n2', '10.0.0.2', {}, false); // its daemon is gone: no liveness key
+    for (const pod of ['p1', 'p2']) await new Ipam(store, { node: 'n2' }).autoAssign({ handle: pod, family: 4 });
+    await new Ipam(store, { node: 'n1' }).autoAssign({ handle: 'q1', family: 4 });
+    await ok(['peer', 'add', 'tor-n2', '--peer-ip', '192.168.1.1', '--asn', '65000', '--node', 'n2']);
+
+    await fails(['node', 'del', 'n1'], 2, /node n1 is live \(its daemon holds a liveness lease\): stop its daemon first/);
+    await fails(['node', 'del', 'n9'], 2, /unknown node "n9" \(registered nodes: n1, n2\)/);
+    expect(await store.get(keys.node('n1'))).toBeDefined();
+
+    const out = await ok(['node', 'del', 'n2']);
+    expect(out).toBe(
+      'Node n2 deleted: 2 addresses of 2 pods released, 1 block freed (10.244.0.0/26).\n' +
+        'Peer objects still name node n2: tor-n2 (wren peer del NAME).\n',
+    );
+    expect(await store.get(keys.node('n2'))).toBeUndefined();
+    expect(await store.get(keys.handle('p1'))).toBeUndefined();
+    expect(await store.get(keys.handle('q1'))).toBeDefined();
+    expect(await ok(['ipam', 'check'])).toMatch(/^IPAM consistent: 1 blocks?, 1 allocations?/);
+    expect(await ok(['node', 'list'])).not.toMatch(/^n2 /m);
+    await fails(['node', 'del', 'n2'], 2, /unknown node "n2" \(registered nodes: n1\)/);
+  });
+
   it('ipam show, check and release', async () => {
     await ok(['cluster', 'init', '--asn', '64512', '--pool', '10.244.0.0/24', 'fd00:10::/120']);
     await registerNode('n1', '10.0.0.1');

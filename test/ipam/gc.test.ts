@@ -1,21 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock, MemoryDatastore, type Compare, type TxnOp, type TxnResult } from '../../src/datastore/index.js';
+import { ManualClock } from '../../src/datastore/index.js';
 import { keys } from '../../src/datastore/keys.js';
 import { Ipam, IpamGc, releaseAddress, type IpamGcInit } from '../../src/ipam/index.js';
+import { InterleavingStore } from './interleaving-store.js';
 
 const MIN = 60_000;
-
-/** A memory store that runs `beforeTxn` once, just before the next transaction: a concurrent
- * writer landing between a collector's snapshot and its compare-and-swap. */
-class InterleavingStore extends MemoryDatastore {
-  beforeTxn: (() => Promise<void>) | undefined;
-  override async txn(compares: readonly Compare[], onSuccess: readonly TxnOp[], onFailure?: readonly TxnOp[]): Promise<TxnResult> {
-    const hook = this.beforeTxn;
-    this.beforeTxn = undefined;
-    if (hook !== undefined) await hook();
-    return super.txn(compares, onSuccess, onFailure);
-  }
-}
 
 describe('IPAM garbage collection', () => {
   let clock: ManualClock;
