@@ -152,6 +152,8 @@ export const configSchema = z
         deadNodeGrace: z._default(intRange(0, 86400), 120),
         /** seconds before a released pod address is handed out again (oldest freed first) */
         addressCooldown: z._default(intRange(0, 86400), 30),
+        /** seconds between IPAM garbage collection passes (each 0.5-1.5 times this, at random) */
+        ipamGcInterval: z._default(intRange(5, 86400), 60),
       }),
     ),
     peers: z._default(z.array(peerSchema), []),

@@ -96,7 +96,30 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     if (pods) await pods.start();
     await speaker.start();
     await control.listen();
-    cluster?.startGc(() => (pods?.list() ?? []).map((p) => p.id));
+    if (cluster) {
+      const c = cluster;
+      c.startGc(
+        () => (pods?.list() ?? []).map((p) => p.id),
+        // Pods running here whose addresses IPAM no longer gives them: claimed again, one at a
+        // time in the pod queue (no add or delete of the pod meanwhile).
+        async (ids) => {
+          for (const id of ids) {
+            const r = await pods?.get()?.withPod(id, (addrs) => c.addresses.reclaim(id, addrs)).catch((e: unknown) => {
+              logger.warn({ event: 'pod.reclaim-failed', pod: id, err: e instanceof Error ? e.message : String(e) }, 'claiming a pod address again failed; next pass later');
+              return undefined;
+            });
+            if (r === undefined) continue;
+            if (r.reclaimed.length > 0) logger.warn({ event: 'pod.address-reclaimed', pod: id, ip: r.reclaimed }, 'pod address was not recorded in IPAM; claimed for the pod again');
+            for (const t of r.taken) {
+              logger.error(
+                { event: 'pod.address-conflict', pod: id, ip: t.address, holder: t.handle },
+                t.handle === null ? 'pod address is outside every IPAM pool now; delete and add the pod again' : 'pod address is allocated to another handle in IPAM: two pods may share it; delete and add this pod again',
+              );
+            }
+          }
+        },
+      );
+    }
     cluster?.attach({
       reconfigure: async (next) => {
         const run = reloading.then(() => speaker.reconfigure(next)).then((d) => {

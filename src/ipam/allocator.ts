@@ -187,6 +187,11 @@ export class Ipam {
     });
   }
 
+  /** Whether `handle` has a record (whatever it holds, even if it does not parse). */
+  async handleExists(handle: string): Promise<boolean> {
+    return (await this.store.get(keys.handle(handle))) !== undefined;
+  }
+
   /** Releases every address of `handle`; returns them (empty if the handle holds none). */
   async releaseByHandle(handle: string): Promise<string[]> {
     const handleKey = keys.handle(handle);

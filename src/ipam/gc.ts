@@ -74,6 +74,10 @@ export interface GcReport {
   readonly conflicts: number;
   /** Records that do not parse; left alone (`wren ipam check` reports them). */
   readonly corrupt: readonly string[];
+  /** Pods of this node (valid handles) with no handle record: their addresses are not theirs
+   * in IPAM (the node was deleted while down, a handle was released by hand, etcd restored
+   * from an older backup). The daemon claims them again (IpamAddresses.reclaim). */
+  readonly unrecordedPods: readonly string[];
 }
 
 interface Sighting {
@@ -239,6 +243,7 @@ export class IpamGc {
       waiting: next.size,
       conflicts,
       corrupt: snap.corrupt,
+      unrecordedPods: [...valid].filter((h) => !snap.handles.has(h)).sort(),
     };
   }
 

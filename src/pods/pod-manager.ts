@@ -114,6 +114,17 @@ export class PodManager {
     return this.o.store.save({ version: 1, pods: [...this.pods.values()], ...(this.o.extraState?.() ?? {}) });
   }
 
+  /**
+   * Runs `fn` with pod `id`'s addresses in the pod queue, so no add or delete runs meanwhile;
+   * undefined (and `fn` not run) when the pod is gone by then.
+   */
+  withPod<T>(id: string, fn: (addrs: PodAddresses) => Promise<T>): Promise<T | undefined> {
+    return this.serial(async () => {
+      const pod = this.pods.get(id);
+      return pod === undefined ? undefined : fn(addressesOf(pod));
+    });
+  }
+
   list(): PodInfo[] {
     return [...this.pods.values()];
   }

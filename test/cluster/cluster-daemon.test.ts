@@ -145,9 +145,26 @@ describe.skipIf(skipReason !== undefined)('node daemons in cluster mode', () => 
       const r = await lab.exec(from.ns, 'ping', ['-c', '1', '-W', '2', to.ip], { allowFailure: true });
       expect(r.exitCode, `${from.ip} -> ${to.ip} after node${victim} was killed`).toBe(0);
     }
-    // it comes back and resumes its place
-    await addNode(victim);
+    // The operator deletes it as gone for good: its pods' addresses and its block are released.
+    const del = await wrenCli(['node', 'del', `node${victim}`]);
+    expect(del.exitCode, del.stderr).toBe(0);
+    expect(del.stdout).toMatch(/^Node node2 deleted: 2 addresses of 2 pods released, 1 block freed/);
+    const gone = await wrenCli(['ipam', 'show', '--node', `node${victim}`]);
+    expect(gone.stderr).toMatch(/unknown node "node2"/); // no record, no block, no claim left
+    const handles = async (): Promise<string[]> => {
+      const r = await wrenCli(['ipam', 'show', '--node', `node${victim}`, '-o', 'json']);
+      if (r.exitCode !== 0) return [];
+      const shown = JSON.parse(r.stdout) as { blocks: { allocations: { handle: string | null; address: string }[] }[] };
+      return shown.blocks.flatMap((b) => b.allocations.map((a) => `${a.handle} ${a.address}`)).sort();
+    };
+    // It comes back after all, with its pods: their addresses are claimed for them again (the
+    // garbage collector's pass finds pods that IPAM has no record of), and it resumes its place.
+    await addNode(victim, { ipamGcInterval: 5 });
     await nodes[0]!.waitEstablished(hosts[victim]!.ipv4, 15_000);
+    const mine = pods.filter((p) => p.node === victim).map((p, j) => `pod-${victim}-${j} ${p.ip}`).sort();
+    await waitFor(async () => ((await handles()).join() === mine.join() ? true : undefined), { timeoutMs: 20_000, what: `node${victim}'s pods to own their addresses again` });
+    const check = await wrenCli(['ipam', 'check']);
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0);
   });
 
   it('switches to a route reflector with the mesh off, keeping client-to-reflector sessions', async () => {

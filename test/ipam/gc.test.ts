@@ -180,6 +180,13 @@ describe('IPAM garbage collection', () => {
       expect((await n1.check()).ok).toBe(true);
     });
 
+    it('reports the pods of this node that IPAM has no handle record of', async () => {
+      await n1.autoAssign({ handle: 'recorded', family: 4 });
+      pods.add('recorded');
+      pods.add('ghost'); // restored from the state file after its addresses were released
+      expect((await gc().pass()).unrecordedPods).toEqual(['ghost']);
+    });
+
     it('never touches a pod being created (allocated, recorded by the daemon a moment later)', async () => {
       await n1.autoAssign({ handle: 'new-pod', family: 4 });
       await attribute('new-pod', 'n1');

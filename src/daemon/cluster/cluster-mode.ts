@@ -128,15 +128,17 @@ export class ClusterMode {
   private gcClosed = false;
 
   /**
-   * IPAM garbage collection about every `intervalMs` (gc-schedule.ts): leaked addresses of this
-   * node, empty blocks of dead nodes. The next pass is timed when one ends, so passes never
+   * IPAM garbage collection about every `cluster.ipamGcInterval` (gc-schedule.ts): leaked
+   * addresses of this node, empty blocks of dead nodes; pods of this node that IPAM has no
+   * record of go to `onUnrecorded`. The next pass is timed when one ends, so passes never
    * overlap however slow etcd is.
    */
-  startGc(validHandles: () => Iterable<string>, intervalMs = 60_000): void {
+  startGc(validHandles: () => Iterable<string>, onUnrecorded: (pods: readonly string[]) => Promise<void>): void {
     const gc = new IpamGc(this.store, { node: this.node, validHandles, cooldownMs: this.cooldownMs });
     const schedule = (): void => {
       if (this.gcClosed) return;
-      this.gcTimer = setTimeout(run, nextGcDelayMs(intervalMs));
+      // Read each time: a reload (SIGHUP) may have changed it.
+      this.gcTimer = setTimeout(run, nextGcDelayMs((this.fileCfg.cluster?.ipamGcInterval ?? 60) * 1000));
       this.gcTimer.unref();
     };
     const run = (): void => {
@@ -144,7 +146,8 @@ export class ClusterMode {
         (r) => {
           const released = r.releasedHandles.length + r.releasedOrphans.length;
           if (released > 0) this.logger.info({ event: 'ipam.gc', report: r }, 'IPAM garbage collected');
-          schedule();
+          if (r.unrecordedPods.length === 0) schedule();
+          else void onUnrecorded(r.unrecordedPods).finally(schedule);
         },
         (e: unknown) => {
           this.logger.warn({ event: 'ipam.gc-failed', err: e instanceof Error ? e.message : String(e) }, 'IPAM garbage collection failed; next pass later');

@@ -9,6 +9,13 @@ import type { PodAddresses } from '../../kernel/pod-net.js';
 import type { AddressRequest, PodAddressSource } from '../../pods/address-source.js';
 import { PodError } from '../../pods/errors.js';
 
+export interface Reclaimed {
+  /** Addresses the pod holds in IPAM again. */
+  readonly reclaimed: string[];
+  /** Addresses IPAM gives to another handle now (null: outside every pool). */
+  readonly taken: Array<{ readonly address: string; readonly handle: string | null }>;
+}
+
 export class IpamAddresses implements PodAddressSource {
   private blocks: Cidr[] = [];
 
@@ -58,7 +65,32 @@ export class IpamAddresses implements PodAddressSource {
   }
 
   adopt(): void {
-    // IPAM is the record of who holds what; nothing to rebuild locally.
+    // IPAM is the record of who holds what; nothing to rebuild locally. A restored pod whose
+    // addresses IPAM no longer gives it is found by the garbage collector (reclaim).
+  }
+
+  /**
+   * A pod that runs here with no handle record in IPAM: its addresses are claimed for it again,
+   * each one that is still free (the block is claimed again if it went too). One taken by
+   * someone else meanwhile is a duplicate only the operator can end (delete and re-add the pod);
+   * it is reported. Nothing is done when the handle record exists (it was written since).
+   * Run it where no add or delete of this pod can run at the same time (the pod queue).
+   */
+  async reclaim(id: string, addrs: PodAddresses): Promise<Reclaimed> {
+    if (await this.ipam.handleExists(id)) return { reclaimed: [], taken: [] };
+    const out: Reclaimed = { reclaimed: [], taken: [] };
+    for (const address of [addrs.ipv4, addrs.ipv6]) {
+      if (address === null) continue;
+      try {
+        await this.ipam.assign({ handle: id, address });
+        out.reclaimed.push(address);
+      } catch (e) {
+        if (e instanceof IpamAddressInUseError) out.taken.push({ address, handle: e.holder });
+        else if (e instanceof IpamAddressOutsidePoolsError) out.taken.push({ address, handle: null });
+        else throw e;
+      }
+    }
+    return out;
   }
 
   aggregated(address: string): boolean {
