@@ -1,4 +1,4 @@
-// wren_mem: madvise(MADV_DONTNEED) on a range of our own address space.
+// wren_mem: madvise(MADV_DONTNEED) on a range of our own address space, and malloc_trim.
 //
 // After start-up the daemon hands back the pages of the node executable and libraries that only
 // start-up touched (src/daemon/startup-pages.ts picks the ranges: clean, read-only, private file
@@ -6,6 +6,9 @@
 // access refaults them from there, exactly as after reclaim under memory pressure.
 #include <errno.h>
 #include <stdint.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sys/mman.h>
 #include <node_api.h>
 #include "throw_errno.h"
@@ -26,9 +29,27 @@ static napi_value js_dontneed(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// trim(): boolean — hands the free memory of every malloc arena back to the system (glibc's
+// malloc_trim(0)); true when some was. A burst of sessions leaves freed socket buffers and
+// Node's own allocations in the arenas, and glibc trims only the top of an arena by itself.
+// Without glibc: false, nothing done.
+static napi_value js_trim(napi_env env, napi_callback_info info) {
+  (void)info;
+  int released = 0;
+#ifdef __GLIBC__
+  released = malloc_trim(0);
+#endif
+  napi_value out;
+  napi_get_boolean(env, released != 0, &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "dontneed", NAPI_AUTO_LENGTH, js_dontneed, NULL, &fn);
   napi_set_named_property(env, exports, "dontneed", fn);
+  napi_value trim;
+  napi_create_function(env, "trim", NAPI_AUTO_LENGTH, js_trim, NULL, &trim);
+  napi_set_named_property(env, exports, "trim", trim);
   return exports;
 }
