@@ -113,7 +113,7 @@ export async function releaseNode(store: Datastore, node: string, opts: { clock?
   throw new IpamConflictError(`releasing node ${node}`, maxAttempts);
 }
 
-/** Who holds the addresses left in a block: "node-2 (2 addresses)", "handle-less h1 (1 address)". */
+/** Who holds the addresses left in a block: "node n2: 2 addresses", "handle h1 (no node): 1 address". */
 function holdersOf(block: Block, snap: Snapshot): string[] {
   const counts = new Map<string, number>();
   for (const o of block.allocatedOrdinals()) {
