@@ -37,19 +37,24 @@ function group(parent: Command, name: string, description: string): Command {
   return parent.command(name).description(description).exitOverride(exitOnUsageError);
 }
 
+const ETCD_HELP = 'etcd endpoints, comma-separated (default $WREN_ETCD_ENDPOINTS or http://127.0.0.1:2379)';
+
 /** A leaf command with the shared etcd and output options. */
 function leaf(parent: Command, name: string, description: string): Command {
   return parent
     .command(name)
     .description(description)
-    .option('--etcd <urls>', 'etcd endpoints, comma-separated (default $WREN_ETCD_ENDPOINTS or http://127.0.0.1:2379)')
+    .option('--etcd <urls>', ETCD_HELP)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
     .exitOverride(exitOnUsageError);
 }
 
-const opts = <T extends EtcdOptions>(cmd: Command): T => cmd.optsWithGlobals<T>();
+/** The leaf's options over the program's: `wren --etcd A node list --etcd B` reaches B. */
+const opts = <T extends EtcdOptions>(cmd: Command): T => ({ ...cmd.optsWithGlobals<T>(), ...cmd.opts<T>() });
 
 export function registerClusterCommands(program: Command): void {
+  // Also before the subcommand, as etcdctl and calicoctl users type it: `wren --etcd URL node list`.
+  program.option('--etcd <urls>', ETCD_HELP);
   const cluster = group(program, 'cluster', 'cluster-wide settings in etcd: AS number, node-to-node mesh');
   leaf(cluster, 'init', 'initialise the cluster config (and optionally its pools)')
     .requiredOption('--asn <n>', 'the cluster AS number', asnArg)

@@ -258,6 +258,16 @@ describe.skipIf(skip !== undefined)('wren cluster commands against a real etcd',
     expect(r1.code).toBe(3);
     expect(r1.stderr).toMatch(new RegExp(`^wren: etcd unreachable at ${refused} \\(.*ECONNREFUSED.*\\); set --etcd or WREN_ETCD_ENDPOINTS\\n$`));
 
+    // --etcd before the subcommand (as etcdctl and calicoctl take it) is the same option; after
+    // the subcommand it wins, and either wins over the environment.
+    const r3 = await wren(['--etcd', refused, 'peer', 'list']);
+    expect(r3.code).toBe(3);
+    expect(r3.stderr).toContain(`etcd unreachable at ${refused} `);
+    expect((await wren(['--etcd', refused, 'peer', 'list', '--etcd', etcd.endpoint])).code).toBe(0);
+    const r4 = await wren(['--etcd', etcd.endpoint, 'node', 'list', '-o', 'json'], { WREN_ETCD_ENDPOINTS: refused });
+    expect(r4.stderr).toBe('');
+    expect(JSON.parse(r4.stdout)).toEqual([]);
+
     const sockets: Socket[] = [];
     const silent: Server = createServer((s) => sockets.push(s));
     await new Promise<void>((ready) => silent.listen(0, '127.0.0.1', ready));
