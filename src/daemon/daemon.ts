@@ -161,7 +161,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       logger.warn({ event: 'memory.startup-pages-failed', err: (e as Error).message }, 'start-up pages not handed back');
     }
   });
-  const stopIdleGc = startIdleGc({ onCollected: (r) => logger.debug({ event: 'memory.idle-gc', ...r }, 'garbage collected after a burst') });
+  const stopIdleGc = startIdleGc({ onCollected: (r) => logger.info({ event: 'memory.idle-gc', ...r }, 'garbage collected after a burst') });
 
   process.on('SIGHUP', () => {
     reloading = reloading.then(async () => {
