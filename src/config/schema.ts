@@ -2,6 +2,8 @@
 // unknown keys are errors (a typo must not silently change behaviour).
 import { isIPv4 } from 'node:net';
 import { parsePrefix, InvalidPrefixError } from '../lib/prefix.js';
+import { parseCidr } from '../ipam/cidr.js';
+import { reservedOverlap } from '../ipam/reserved.js';
 import { maxPrefixesSchema, policiesSchema, policyName } from '../policy/schema.js';
 
 import { asn, holdTime, intRange, ipAddress, ipv4, ipv6, labels } from './fields.js';
@@ -15,6 +17,20 @@ const prefix = z.string().check(
     } catch (e) {
       ctx.addIssue({ code: 'custom', message: e instanceof InvalidPrefixError ? e.why : String(e) });
     }
+  }),
+);
+
+/** A pod pool: a prefix clear of the ranges no pod can use (loopback, link-local, multicast…). */
+const podPool = prefix.check(
+  z.superRefine((s, ctx) => {
+    let pool;
+    try {
+      pool = parseCidr(s);
+    } catch {
+      return; // `prefix` has said what is wrong
+    }
+    const why = reservedOverlap(pool);
+    if (why !== undefined) ctx.addIssue({ code: 'custom', message: why });
   }),
 );
 
@@ -104,9 +120,9 @@ export const configSchema = z
     pods: z._default(
       z.strictObject({
         /** IPv4 pool for `wren pod add` without --ip (single-node mode; cluster mode uses IPAM) */
-        pool: z.optional(prefix.check(z.refine((s) => !s.includes(':'), { message: 'must be an IPv4 prefix' }))),
+        pool: z.optional(podPool.check(z.refine((s) => !s.includes(':'), { message: 'must be an IPv4 prefix' }))),
         /** IPv6 pool: pods get a /128 from it too (dual stack), or only it when `pool` is absent */
-        pool6: z.optional(prefix.check(z.refine((s) => s.includes(':'), { message: 'must be an IPv6 prefix' }))),
+        pool6: z.optional(podPool.check(z.refine((s) => s.includes(':'), { message: 'must be an IPv6 prefix' }))),
         /** advertise the pools as one route each (with a blackhole) instead of a /32 (/128) per pod */
         aggregate: flag(false),
         /** host-side veth names: this prefix plus a hash of the pod id (15 characters in all) */

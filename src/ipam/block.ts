@@ -9,13 +9,18 @@
 
 import { cidrContains, cidrSize, familyBits, formatAddress, formatCidr, parseCidr, type Cidr, type Family } from './cidr.js';
 import { IpamInvalidPoolError } from './errors.js';
+import { checkPoolRange } from './reserved.js';
 
 export const DEFAULT_BLOCK_SIZE: Readonly<Record<Family, number>> = { 4: 26, 6: 122 };
 /** Block lengths accepted per family (Calico's limits): at most 4096 addresses per block. */
 export const BLOCK_SIZE_RANGE: Readonly<Record<Family, readonly [number, number]>> = { 4: [20, 32], 6: [116, 128] };
 
-/** The block length for a pool, validated against the family and the pool's own length. */
+/**
+ * The block length for a new pool, validated against the family and the pool's own length; the
+ * pool itself must keep clear of the reserved ranges (reserved.ts).
+ */
 export function blockSizeFor(pool: Cidr, blockSize?: number): number {
+  checkPoolRange(pool);
   const size = blockSize ?? DEFAULT_BLOCK_SIZE[pool.family];
   const [min, max] = BLOCK_SIZE_RANGE[pool.family];
   const text = formatCidr(pool);

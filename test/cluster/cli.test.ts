@@ -112,6 +112,9 @@ describe.skipIf(skip !== undefined)('wren cluster commands against a real etcd',
     await fails(['pool', 'add', '10.245.0.0'], 2, /invalid prefix "10.245.0.0": missing \/length/);
     await fails(['pool', 'add', 'banana/8'], 2, /invalid prefix "banana": not an IPv4 address/);
     await fails(['pool', 'add', '10.245.0.0/16', '--block-size', '12'], 2, /block size \/12 must be \/20..\/32 for IPv4/);
+    await fails(['pool', 'add', '169.254.0.0/16'], 2, /invalid pool 169\.254\.0\.0\/16: overlaps 169\.254\.0\.0\/16, link-local \(pods' default gateway is 169\.254\.1\.1\)/);
+    await fails(['pool', 'add', 'ff00::/8'], 2, /invalid pool ff00::\/8: overlaps ff00::\/8, multicast/);
+    await fails(['cluster', 'init', '--asn', '64512', '--pool', '127.0.0.0/8'], 2, /invalid pool 127\.0\.0\.0\/8: overlaps 127\.0\.0\.0\/8, loopback/);
     await new Ipam(store, { node: 'n1' }).autoAssign({ handle: 'p', family: 4 });
     const pools = await json<unknown[]>(['pool', 'list']);
     expect(pools).toEqual([

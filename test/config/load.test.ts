@@ -53,6 +53,13 @@ describe('config loading', () => {
     expect(problems(`${base}nextHopResolution: igp\n`)).toEqual([expect.stringMatching(/^nextHopResolution: .*"kernel"/)]);
   });
 
+  it('refuses pod pools no pod can use, naming the reserved range', () => {
+    expect(parseConfig(`${base}pods: { pool: 10.244.0.0/24, pool6: "fd00:10::/120" }\n`, 'wren.yaml').pods.pool).toBe('10.244.0.0/24');
+    expect(problems(`${base}pods: { pool: 169.254.0.0/24 }\n`)).toEqual(["pods.pool: overlaps 169.254.0.0/16, link-local (pods' default gateway is 169.254.1.1)"]);
+    expect(problems(`${base}pods: { pool6: "fe80::/64" }\n`)).toEqual(['pods.pool6: overlaps fe80::/10, link-local']);
+    expect(problems(`${base}pods: { pool: 10.244.0.1/24 }\n`)).toEqual(['pods.pool: host bits set']);
+  });
+
   it('rejects duplicate peers and mixed-family local addresses', () => {
     const dup = `${base}  - address: 10.0.0.2\n    asn: 65001\n`;
     expect(problems(dup)).toEqual(['peers[1].address: duplicate peer address (also peers[0])']);

@@ -35,6 +35,28 @@ describe('block math', () => {
     expect(() => blockSizeFor(parseCidr('fd00::/64'), 112)).toThrow(IpamInvalidPoolError);
   });
 
+  it('refuses pools that touch a reserved range, naming it; ranges beside them are fine', () => {
+    const cases: Array<[string, string]> = [
+      ['169.254.0.0/16', "overlaps 169.254.0.0/16, link-local (pods' default gateway is 169.254.1.1)"],
+      ['169.254.1.0/24', 'overlaps 169.254.0.0/16, link-local'],
+      ['127.0.0.0/16', 'overlaps 127.0.0.0/8, loopback'],
+      ['0.0.0.0/0', 'overlaps 0.0.0.0/8, "this network" (RFC 1122)'],
+      ['224.0.0.0/8', 'overlaps 224.0.0.0/4, multicast'],
+      ['255.255.255.0/24', 'overlaps 255.255.255.255/32, limited broadcast'],
+      ['::/0', 'overlaps ::/128, the unspecified address'],
+      ['::1/128', 'overlaps ::1/128, loopback'],
+      ['::ffff:10.0.0.0/120', 'overlaps ::ffff:0:0/96, IPv4-mapped'],
+      ['fe80::/64', 'overlaps fe80::/10, link-local'],
+      ['ff02::/16', 'overlaps ff00::/8, multicast'],
+    ];
+    for (const [pool, why] of cases) {
+      expect(() => blockSizeFor(parseCidr(pool), pool.includes(':') ? 128 : 32), pool).toThrow(`invalid pool ${formatCidr(parseCidr(pool))}: ${why}`);
+    }
+    for (const pool of ['169.253.0.0/16', '169.255.0.0/16', '126.0.0.0/8', '128.0.0.0/8', '223.255.255.0/24', '240.0.0.0/8', 'fe00::/16', 'fec0::/10', '::2/127']) {
+      expect(() => blockSizeFor(parseCidr(pool), pool.includes(':') ? 128 : 32), pool).not.toThrow();
+    }
+  });
+
   it('finds the block containing an address', () => {
     const v4 = parseCidr('10.244.0.0/16');
     expect(formatCidr(blockContaining(v4, 26, parseAddress('10.244.3.77').value))).toBe('10.244.3.64/26');
