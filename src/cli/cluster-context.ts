@@ -51,6 +51,8 @@ const INPUT_IPAM_ERRORS: ReadonlySet<IpamErrorCode> = new Set([
   'ipam-address-outside-pools',
   'ipam-address-in-use',
   'ipam-node-live',
+  'ipam-unknown-pool',
+  'ipam-pool-in-use',
 ]);
 
 /** `--etcd a,b` or WREN_ETCD_ENDPOINTS, validated. TLS and auth come from the environment

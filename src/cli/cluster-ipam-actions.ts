@@ -2,7 +2,7 @@
 // code the daemons use.
 
 import { cidrSize, formatAddress, parseAddress, parseCidr } from '../ipam/cidr.js';
-import { Ipam, releaseAddress } from '../ipam/index.js';
+import { Ipam, deletePool, releaseAddress } from '../ipam/index.js';
 import { InvalidPrefixError } from '../lib/prefix.js';
 import { CLI_IPAM_NODE } from './cluster-actions.js';
 import { CliInputError, print, requireClusterConfig, withEtcd, type EtcdOptions } from './cluster-context.js';
@@ -25,6 +25,16 @@ export async function poolAdd(cidr: string, opts: PoolAddOptions): Promise<void>
   });
 }
 
+export async function poolDel(cidr: string, opts: EtcdOptions): Promise<void> {
+  await withEtcd(opts, async (store) => {
+    await requireClusterConfig(store);
+    const r = await deletePool(store, cidr);
+    const shown = r.blocks.slice(0, 4).join(', ') + (r.blocks.length > 4 ? ', …' : '');
+    const blocks = r.blocks.length === 0 ? 'it had no blocks' : `${r.blocks.length} empty block${r.blocks.length === 1 ? '' : 's'} released (${shown})`;
+    print(opts, r, () => `Pool ${r.cidr} deleted; ${blocks}.`);
+  });
+}
+
 export async function poolList(opts: EtcdOptions): Promise<void> {
   await withEtcd(opts, async (store) => {
     const state = await readClusterState(store);
@@ -40,6 +50,7 @@ export async function poolList(opts: EtcdOptions): Promise<void> {
           totalBlocks: (1n << BigInt(p.blockSize - p.parsed.length)).toString(),
           allocated: blocks.reduce((n, b) => n + b.allocatedCount(), 0),
           size: cidrSize(p.parsed).toString(),
+          ...(p.deleting === true ? { deleting: true as const } : {}),
         };
       });
     print(opts, rows, () => renderPools(rows));

@@ -66,11 +66,13 @@ export interface PoolRow {
   allocated: number;
   /** Addresses in the pool (decimal). */
   size: string;
+  /** `wren pool del` is removing it (present only then): nothing more is allocated from it. */
+  deleting?: true;
 }
 
 export function renderPools(pools: PoolRow[]): string {
   if (pools.length === 0) return 'No pools.';
-  const rows = pools.map((p) => [p.cidr, `/${p.blockSize}`, p.strictAffinity ? 'yes' : 'no', `${p.blocks} of ${p.totalBlocks}`, `${p.allocated} of ${p.size}`]);
+  const rows = pools.map((p) => [p.deleting ? `${p.cidr} (being deleted)` : p.cidr, `/${p.blockSize}`, p.strictAffinity ? 'yes' : 'no', `${p.blocks} of ${p.totalBlocks}`, `${p.allocated} of ${p.size}`]);
   return table(['CIDR', 'BLOCK SIZE', 'STRICT AFFINITY', 'BLOCKS CLAIMED', 'ADDRESSES ALLOCATED'], rows);
 }
 

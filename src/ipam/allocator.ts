@@ -110,8 +110,11 @@ export class Ipam {
       if (clash !== undefined) throw new IpamPoolOverlapError(data.cidr, clash.cidr);
       // Guard on the key only: two admins adding different overlapping pools at the same
       // instant is not prevented (the port has no range compare); `check` would flag blocks.
-      const r = await this.store.txn([cmp.absent(keys.pool(data.cidr))], [op.put(keys.pool(data.cidr), JSON.stringify(data))]);
-      return r.succeeded ? { ...data, parsed } : AGAIN;
+      const key = keys.pool(data.cidr);
+      const value = JSON.stringify(data);
+      const r = await this.store.txn([cmp.absent(key)], [op.put(key, value)]);
+      if (!r.succeeded) return AGAIN;
+      return { ...data, parsed, kv: { key, value, createRevision: r.revision, modRevision: r.revision, version: 1, lease: undefined } };
     });
   }
 
@@ -146,7 +149,7 @@ export class Ipam {
       for (const pool of pools) {
         const free = this.firstUnclaimed(pool, snap);
         if (free !== undefined) {
-          await this.claim(free);
+          await this.claim(free, pool);
           return AGAIN;
         }
       }
@@ -172,11 +175,12 @@ export class Ipam {
     return this.retry('assign', async () => {
       const pool = (await this.listPools()).find((p) => cidrContains(p.parsed, family, value));
       if (pool === undefined) throw new IpamAddressOutsidePoolsError(req.address);
+      if (pool.deleting === true) throw new IpamNoPoolError(`pool ${pool.cidr} is being deleted`);
       const cidr = blockContaining(pool.parsed, pool.blockSize, value);
       const blockKey = keys.block(formatCidr(cidr));
       const [blockKv, handleKv] = await Promise.all([this.store.get(blockKey), this.store.get(handleKey)]);
       if (blockKv === undefined) {
-        await this.claim(cidr);
+        await this.claim(cidr, pool);
         return AGAIN;
       }
       const block = parseBlock(blockKv);
@@ -310,16 +314,22 @@ export class Ipam {
     return undefined;
   }
 
+  /** The pools to allocate from; a pool being deleted (`wren pool del`) gives nothing more. */
   private poolsFor(pools: Pool[], family: Family, poolCidr: string | undefined): Pool[] {
     if (poolCidr !== undefined) {
       const want = formatCidr(parseCidr(poolCidr));
       const pool = pools.find((p) => p.cidr === want);
       if (pool === undefined) throw new IpamNoPoolError(`pool ${want} does not exist`);
+      if (pool.deleting === true) throw new IpamNoPoolError(`pool ${want} is being deleted`);
       return [pool];
     }
     const ofFamily = pools.filter((p) => p.parsed.family === family);
-    if (ofFamily.length === 0) throw new IpamNoPoolError(`no IPv${family} pool`);
-    return ofFamily;
+    const usable = ofFamily.filter((p) => p.deleting !== true);
+    if (usable.length === 0) {
+      const deleting = ofFamily.map((p) => p.cidr);
+      throw new IpamNoPoolError(`no IPv${family} pool${deleting.length > 0 ? ` (${deleting.join(', ')} being deleted)` : ''}`);
+    }
+    return usable;
   }
 
   /** First block of the pool with no block record (our own half-done claim counts as free). */
@@ -335,8 +345,10 @@ export class Ipam {
   }
 
   /** One claim attempt: pending affinity → block created if absent → affinity confirmed.
-   * Any lost race simply ends the attempt; the caller re-reads and retries. */
-  private async claim(cidr: Cidr): Promise<void> {
+   * Any lost race simply ends the attempt; the caller re-reads and retries. The block is
+   * created only while its pool is as read: `wren pool del` marks the pool first, so after the
+   * mark no new block appears in it. */
+  private async claim(cidr: Cidr, pool: Pool): Promise<void> {
     const text = formatCidr(cidr);
     const affKey = keys.affinity(this.node, text);
     const blockKey = keys.block(text);
@@ -351,7 +363,7 @@ export class Ipam {
     const blockKv = await this.store.get(blockKey);
     if (blockKv === undefined) {
       const created = await this.store.txn(
-        [cmp.absent(blockKey), cmp.unchanged(affKey, affKv)],
+        [cmp.absent(blockKey), cmp.unchanged(affKey, affKv), cmp.unchanged(pool.kv.key, pool.kv)],
         [op.put(blockKey, Block.create(cidr, this.node).serialize())],
       );
       if (!created.succeeded) {

@@ -9,7 +9,9 @@ export type IpamErrorCode =
   | 'ipam-address-in-use'
   | 'ipam-conflict'
   | 'ipam-corrupt-record'
-  | 'ipam-node-live';
+  | 'ipam-node-live'
+  | 'ipam-unknown-pool'
+  | 'ipam-pool-in-use';
 
 export abstract class IpamError extends Error {
   abstract readonly code: IpamErrorCode;
@@ -96,6 +98,35 @@ export class IpamNodeLiveError extends IpamError {
   readonly code = 'ipam-node-live';
   constructor(readonly node: string) {
     super(`node ${node} is live (its daemon holds a liveness lease): stop its daemon first (the lease then ends within cluster.leaseTtl, 10 s by default)`);
+  }
+}
+
+/** `pool del` of a pool that does not exist. */
+export class IpamUnknownPoolError extends IpamError {
+  override readonly name = 'IpamUnknownPoolError';
+  readonly code = 'ipam-unknown-pool';
+  constructor(
+    readonly cidr: string,
+    readonly pools: readonly string[],
+  ) {
+    super(`no pool ${cidr} (pools: ${pools.join(', ') || 'none'})`);
+  }
+}
+
+/** `pool del` of a pool whose addresses are still allocated: nothing was changed. */
+export class IpamPoolInUseError extends IpamError {
+  override readonly name = 'IpamPoolInUseError';
+  readonly code = 'ipam-pool-in-use';
+  constructor(
+    readonly cidr: string,
+    readonly allocated: number,
+    readonly handles: readonly string[],
+  ) {
+    const shown = handles.slice(0, 5).join(', ') + (handles.length > 5 ? `, and ${handles.length - 5} more` : '');
+    super(
+      `pool ${cidr} still has ${allocated} address${allocated === 1 ? '' : 'es'} allocated (handles: ${shown}); ` +
+        'delete those pods, or release them with "wren ipam release --handle H", then delete the pool',
+    );
   }
 }
 

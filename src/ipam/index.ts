@@ -7,4 +7,5 @@ export { checkSnapshot, type IpamCheckReport, type IpamProblem } from './check.j
 export type { Pool, PoolData, AffinityState, HandleData } from './records.js';
 export { Ipam, type IpamInit, type IpamClock, type AddPoolInput, type BlockSummary } from './allocator.js';
 export { releaseNode, type NodeReleaseReport } from './node-release.js';
+export { deletePool, type PoolDeleteReport } from './pool-delete.js';
 export { IpamGc, releaseAddress, type IpamGcInit, type GcReport, type ReleasedAddress } from './gc.js';

@@ -8,11 +8,14 @@ import { Block } from './block.js';
 import { parseCidr, type Cidr } from './cidr.js';
 import { IpamCorruptRecordError } from './errors.js';
 
-const poolSchema = z.object({ cidr: z.string(), blockSize: z.number().check(z.int()), strictAffinity: z.boolean() });
+/** `deleting`: `wren pool del` is removing the pool; nothing more is allocated from it. */
+const poolSchema = z.object({ cidr: z.string(), blockSize: z.number().check(z.int()), strictAffinity: z.boolean(), deleting: z.optional(z.boolean()) });
 export type PoolData = z.infer<typeof poolSchema>;
 
 export interface Pool extends PoolData {
   readonly parsed: Cidr;
+  /** the record as read: a block is created only while its pool is unchanged (pool-delete.ts) */
+  readonly kv: KeyValue;
 }
 
 export type AffinityState = 'pending' | 'confirmed';
@@ -50,7 +53,7 @@ function parseJson<T>(kv: KeyValue, schema: z.ZodMiniType<T>): T {
 export function parsePool(kv: KeyValue): Pool {
   const data = parseJson(kv, poolSchema);
   try {
-    return { ...data, parsed: parseCidr(data.cidr) };
+    return { ...data, parsed: parseCidr(data.cidr), kv };
   } catch (e) {
     throw new IpamCorruptRecordError(kv.key, (e as Error).message);
   }

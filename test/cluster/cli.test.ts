@@ -124,6 +124,35 @@ describe.skipIf(skip !== undefined)('wren cluster commands against a real etcd',
     expect(await ok(['pool', 'list'])).toMatch(/10\.244\.0\.0\/16 +\/24 +no +1 of 256 +1 of 65536/);
   });
 
+  it('pool del: refused while addresses are allocated, then the pool and its blocks go, in transactions etcd accepts', async () => {
+    await ok(['cluster', 'init', '--asn', '64512', '--pool', '10.244.0.0/16']);
+    expect(await ok(['pool', 'add', '10.250.0.0/23', '--block-size', '30'])).toContain('Pool 10.250.0.0/23 added');
+    // 70 nodes with a block each: 70 blocks and 70 affinities, more keys than one etcd
+    // transaction takes (--max-txn-ops 128).
+    const handles: string[] = [];
+    for (let i = 0; i < 70; i++) {
+      handles.push(`pod-${i}`);
+      await new Ipam(store, { node: `n${i}` }).autoAssign({ handle: `pod-${i}`, family: 4, pool: '10.250.0.0/23' });
+    }
+    await fails(['pool', 'del', '10.250.0.0/23'], 2, /^wren: pool 10\.250\.0\.0\/23 still has 70 addresses allocated \(handles: pod-0, pod-1, pod-10, pod-11, pod-12, and 65 more\); delete those pods, or release them with "wren ipam release --handle H", then delete the pool\n$/);
+    expect(JSON.parse((await store.get(keys.pool('10.250.0.0/23')))!.value)).toEqual({ cidr: '10.250.0.0/23', blockSize: 30, strictAffinity: false });
+
+    await ok(['ipam', 'release', '--handle', 'pod-0']);
+    for (const h of handles.slice(1)) await new Ipam(store, { node: 'cli' }).releaseByHandle(h);
+    expect(await ok(['pool', 'del', '10.250.0.0/23'])).toBe('Pool 10.250.0.0/23 deleted; 70 empty blocks released (10.250.0.0/30, 10.250.0.4/30, 10.250.0.8/30, 10.250.0.12/30, …).\n');
+    const left = (await store.list(prefixes.ipam)).kvs.map((kv) => kv.key).filter((k) => k.includes('10.250.'));
+    expect(left).toEqual([]);
+    expect((await json<Array<{ cidr: string }>>(['pool', 'list'])).map((p) => p.cidr)).toEqual(['10.244.0.0/16']);
+    expect((await wren(['ipam', 'check'])).code).toBe(0);
+    await fails(['pool', 'del', '10.250.0.0/23'], 2, /no pool 10\.250\.0\.0\/23 \(pools: 10\.244\.0\.0\/16\)/);
+    await fails(['pool', 'del', '10.250.0.0'], 2, /invalid prefix "10\.250\.0\.0": missing \/length/);
+    // What an interrupted deletion leaves shows in the list; running it again finishes it.
+    await store.put(keys.pool('10.251.0.0/24'), JSON.stringify({ cidr: '10.251.0.0/24', blockSize: 26, strictAffinity: false, deleting: true }));
+    expect(await ok(['pool', 'list'])).toMatch(/\n10\.251\.0\.0\/24 \(being deleted\) +\/26 +no +0 of 4 +0 of 256\n/);
+    expect((await json<Array<{ cidr: string; deleting?: boolean }>>(['pool', 'list'])).find((p) => p.cidr === '10.251.0.0/24')?.deleting).toBe(true);
+    expect(await ok(['pool', 'del', '10.251.0.0/24'])).toBe('Pool 10.251.0.0/24 deleted; it had no blocks.\n');
+  }, 60_000);
+
   it('peer add, list and del: global, one node, and selector peerings', async () => {
     await ok(['cluster', 'init', '--asn', '64512']);
     await registerNode('n1', '10.0.0.1', { labels: { rack: 'a1' } });

@@ -118,6 +118,28 @@ describe.skipIf(skipReason !== undefined)('node daemons in cluster mode', () => 
     expect(failures).toEqual([]);
   });
 
+  it('pool del: refused while a pod holds an address; once it is gone every node drops the block, blackhole included', async () => {
+    const add = await wrenCli(['pool', 'add', '10.240.0.0/24']);
+    expect(add.exitCode, add.stderr).toBe(0);
+    const { path } = await lab.addNamespace('pdel');
+    const pod = await nodes[0]!.call('podAdd', { id: 'pod-pool-del', netns: path, ip: '10.240.0.5' });
+    expect(pod.ipv4).toBe('10.240.0.5');
+    const has = async (i: number): Promise<IpRoute | undefined> => (await kernelRoutes(i)).find((r) => r.dst === '10.240.0.0/26');
+    for (const i of [0, 1, 2]) await waitFor(async () => (await has(i)) !== undefined, { timeoutMs: 10_000, what: `node${i} kernel: 10.240.0.0/26` });
+
+    const refused = await wrenCli(['pool', 'del', '10.240.0.0/24']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('pool 10.240.0.0/24 still has 1 address allocated (handles: pod-pool-del)');
+
+    await nodes[0]!.call('podDel', { id: 'pod-pool-del' });
+    const del = await wrenCli(['pool', 'del', '10.240.0.0/24']);
+    expect(del.exitCode, del.stderr).toBe(0);
+    expect(del.stdout).toBe('Pool 10.240.0.0/24 deleted; 1 empty block released (10.240.0.0/26).\n');
+    for (const i of [0, 1, 2]) await waitFor(async () => (await has(i)) === undefined, { timeoutMs: 10_000, what: `node${i} kernel without 10.240.0.0/26` });
+    const check = await wrenCli(['ipam', 'check']);
+    expect(check.exitCode, check.stdout + check.stderr).toBe(0);
+  });
+
   it('a joining node is meshed within a second of being ready, without resetting existing sessions', async () => {
     const before = (await nodes[0]!.call('neighbors')).map((n) => ({ address: n.address, flaps: n.flaps, since: n.since }));
     const t0 = Date.now();

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/datastore/index.js';
 import { keys, prefixes } from '../../src/datastore/keys.js';
-import { Ipam, IpamNodeLiveError, checkSnapshot, releaseNode } from '../../src/ipam/index.js';
-import { InterleavingStore } from './interleaving-store.js';
+import { Ipam, IpamNodeLiveError, type IpamCheckReport, releaseNode } from '../../src/ipam/index.js';
+import { InterleavingStore, checkStore } from './interleaving-store.js';
 
 describe('releasing a node that is gone for good (wren node del)', () => {
   let clock: ManualClock;
@@ -10,10 +10,7 @@ describe('releasing a node that is gone for good (wren node del)', () => {
   let n1: Ipam;
   let n2: Ipam;
 
-  async function check(): Promise<ReturnType<typeof checkSnapshot>> {
-    const { kvs, revision } = await store.list(prefixes.ipam);
-    return checkSnapshot(kvs, revision);
-  }
+  const check = (): Promise<IpamCheckReport> => checkStore(store);
 
   beforeEach(async () => {
     clock = new ManualClock(1_700_000_000_000);
