@@ -135,7 +135,7 @@ export async function clusterShow(opts: EtcdOptions): Promise<void> {
         renderClusterConfig(config),
         `Nodes: ${summary.nodes} registered, ${summary.liveNodes} live`,
         `Peer objects: ${summary.peers}`,
-        `Pools: ${summary.pools.join(', ') || 'none'}`,
+        `Pools: ${state.pools.map((p) => (p.deleting === true ? `${p.cidr} (being deleted)` : p.cidr)).join(', ') || 'none'}`,
       ].join('\n'),
     );
   });

@@ -150,6 +150,7 @@ describe.skipIf(skip !== undefined)('wren cluster commands against a real etcd',
     await store.put(keys.pool('10.251.0.0/24'), JSON.stringify({ cidr: '10.251.0.0/24', blockSize: 26, strictAffinity: false, deleting: true }));
     expect(await ok(['pool', 'list'])).toMatch(/\n10\.251\.0\.0\/24 \(being deleted\) +\/26 +no +0 of 4 +0 of 256\n/);
     expect((await json<Array<{ cidr: string; deleting?: boolean }>>(['pool', 'list'])).find((p) => p.cidr === '10.251.0.0/24')?.deleting).toBe(true);
+    expect(await ok(['cluster', 'show'])).toContain('Pools: 10.244.0.0/16, 10.251.0.0/24 (being deleted)\n');
     expect(await ok(['pool', 'del', '10.251.0.0/24'])).toBe('Pool 10.251.0.0/24 deleted; it had no blocks.\n');
   }, 60_000);
 
