@@ -7,7 +7,8 @@
 // are clean copies of the file, shared through the page cache, and would be the first thing
 // reclaim takes under memory pressure. So after start-up the daemon drops them from its page
 // tables with madvise(MADV_DONTNEED) (native/wren_mem.c): what it touches later is refaulted
-// from the page cache (a minor fault, no I/O), and RSS is left with what it really uses.
+// from the page cache (a minor fault, no I/O), and RSS is left with what it really uses. The
+// idle GC (idle-gc.ts) does the same after a burst, for the pages only the burst touched.
 //
 // Only clean, read-only, private mappings of regular files qualify: there MADV_DONTNEED can
 // only ever drop a page that is identical to the file. A mapping with any anonymous
