@@ -78,6 +78,11 @@ interface Snapshot {
   readonly handleKv: KeyValue | undefined;
 }
 
+/** A key as a transaction that created it with one put left it: all of its writes share one revision. */
+function written(key: string, value: string, revision: number): KeyValue {
+  return { key, value, createRevision: revision, modRevision: revision, version: 1, lease: undefined };
+}
+
 /** An attempt lost a race (or changed state the next attempt builds on): read again. */
 const AGAIN = Symbol('again');
 
@@ -114,7 +119,7 @@ export class Ipam {
       const value = JSON.stringify(data);
       const r = await this.store.txn([cmp.absent(key)], [op.put(key, value)]);
       if (!r.succeeded) return AGAIN;
-      return { ...data, parsed, kv: { key, value, createRevision: r.revision, modRevision: r.revision, version: 1, lease: undefined } };
+      return { ...data, parsed, kv: written(key, value, r.revision) };
     });
   }
 
@@ -149,8 +154,12 @@ export class Ipam {
       for (const pool of pools) {
         const free = this.firstUnclaimed(pool, snap);
         if (free !== undefined) {
-          await this.claim(free, pool);
-          return AGAIN;
+          // The snapshot says what the claim would read again; its compares still guard it. A
+          // claim that ends with the block ours allocates in it at once, from what it wrote.
+          const text = formatCidr(free);
+          const claimed = await this.claim(free, pool, { affinity: snap.mine.get(text)?.kv, block: snap.blocks.get(text) });
+          if (claimed === undefined) return AGAIN;
+          return (await this.tryAllocate(claimed, snap.handleKv, req.handle, now)) ?? AGAIN;
         }
       }
       // 3. Borrow from other nodes' blocks.
@@ -348,34 +357,40 @@ export class Ipam {
    * Any lost race simply ends the attempt; the caller re-reads and retries. The block is
    * created only while its pool is as read: `wren pool del` marks the pool first, so after the
    * mark no new block appears in it. */
-  private async claim(cidr: Cidr, pool: Pool): Promise<void> {
+  private async claim(cidr: Cidr, pool: Pool, known?: { affinity: KeyValue | undefined; block: { kv: KeyValue; block: Block } | undefined }): Promise<{ kv: KeyValue; block: Block } | undefined> {
     const text = formatCidr(cidr);
     const affKey = keys.affinity(this.node, text);
     const blockKey = keys.block(text);
-    let affKv = await this.store.get(affKey);
+    let affKv = known !== undefined ? known.affinity : await this.store.get(affKey);
     if (affKv === undefined) {
-      const r = await this.store.txn([cmp.absent(affKey)], [op.put(affKey, serializeAffinity('pending'))]);
-      if (!r.succeeded) return;
-      affKv = await this.store.get(affKey);
-      if (affKv === undefined) return;
+      const value = serializeAffinity('pending');
+      const r = await this.store.txn([cmp.absent(affKey)], [op.put(affKey, value)]);
+      if (!r.succeeded) return undefined;
+      affKv = written(affKey, value, r.revision);
     }
-    if (parseAffinity(affKv).state === 'confirmed') return;
-    const blockKv = await this.store.get(blockKey);
-    if (blockKv === undefined) {
-      const created = await this.store.txn(
-        [cmp.absent(blockKey), cmp.unchanged(affKey, affKv), cmp.unchanged(pool.kv.key, pool.kv)],
-        [op.put(blockKey, Block.create(cidr, this.node).serialize())],
-      );
+    if (parseAffinity(affKv).state === 'confirmed') return undefined;
+    let entry: { kv: KeyValue; block: Block } | undefined;
+    if (known !== undefined) entry = known.block;
+    else {
+      const kv = await this.store.get(blockKey);
+      entry = kv === undefined ? undefined : { kv, block: parseBlock(kv) };
+    }
+    if (entry === undefined) {
+      const block = Block.create(cidr, this.node);
+      const value = block.serialize();
+      const created = await this.store.txn([cmp.absent(blockKey), cmp.unchanged(affKey, affKv), cmp.unchanged(pool.kv.key, pool.kv)], [op.put(blockKey, value)]);
       if (!created.succeeded) {
         await this.store.txn([cmp.unchanged(affKey, affKv)], [op.delete(affKey)]);
-        return;
+        return undefined;
       }
-    } else if (parseBlock(blockKv).affinity !== this.node) {
+      entry = { kv: written(blockKey, value, created.revision), block };
+    } else if (entry.block.affinity !== this.node) {
       // Another node won the block: withdraw our pending claim.
       await this.store.txn([cmp.unchanged(affKey, affKv)], [op.delete(affKey)]);
-      return;
+      return undefined;
     }
-    await this.store.txn([cmp.unchanged(affKey, affKv), cmp.exists(blockKey)], [op.put(affKey, serializeAffinity('confirmed'))]);
+    const confirmed = await this.store.txn([cmp.unchanged(affKey, affKv), cmp.exists(blockKey)], [op.put(affKey, serializeAffinity('confirmed'))]);
+    return confirmed.succeeded ? entry : undefined;
   }
 
   /** Allocates from one block: the address, undefined if the block is full, AGAIN on a race. */

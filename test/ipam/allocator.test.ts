@@ -9,6 +9,7 @@ import {
   IpamNoPoolError,
   IpamPoolOverlapError,
 } from '../../src/ipam/index.js';
+import { InterleavingStore, checkStore } from './interleaving-store.js';
 
 class TestClock {
   t = 1_000_000;
@@ -28,6 +29,38 @@ describe('Ipam on the in-memory datastore', () => {
     clock = new TestClock();
     n1 = new Ipam(store, { node: 'n1', clock });
     n2 = new Ipam(store, { node: 'n2', clock });
+  });
+
+  it("a node's first pod costs eight requests to the store: the claim works from the snapshot and allocates from what it wrote", async () => {
+    await n1.addPool({ cidr: '10.244.0.0/24' });
+    const calls: string[] = [];
+    for (const m of ['get', 'list', 'txn'] as const) {
+      const real = store[m].bind(store) as (...a: unknown[]) => Promise<unknown>;
+      (store as unknown as Record<string, unknown>)[m] = (...a: unknown[]) => {
+        calls.push(m);
+        return real(...a);
+      };
+    }
+    // own blocks (pools, affinities, handle), the snapshot, pending, block, confirmed, the address
+    expect(await n1.autoAssign({ handle: 'p1', family: 4 })).toBe('10.244.0.0');
+    expect(calls).toEqual(['list', 'list', 'get', 'list', 'txn', 'txn', 'txn', 'txn']);
+    expect(await n1.confirmedBlocks()).toEqual(['10.244.0.0/26']);
+    expect(JSON.parse((await store.get(keys.handle('p1')))!.value)).toMatchObject({ blocks: { '10.244.0.0/26': [0] } });
+  });
+
+  it('a block another node claims after the snapshot is left to it: the claim withdraws and takes the next block', async () => {
+    const racy = new InterleavingStore();
+    const a = new Ipam(racy, { node: 'a', clock });
+    const b = new Ipam(racy, { node: 'b', clock });
+    await a.addPool({ cidr: '10.244.0.0/24' });
+    // Just before a's first write (its pending affinity), b claims the same first block.
+    racy.beforeTxn = async () => {
+      expect(await b.autoAssign({ handle: 'pb', family: 4 })).toBe('10.244.0.0');
+    };
+    expect(await a.autoAssign({ handle: 'pa', family: 4 })).toBe('10.244.0.64');
+    expect(await racy.get(keys.affinity('a', '10.244.0.0/26'))).toBeUndefined();
+    expect(await a.confirmedBlocks()).toEqual(['10.244.0.64/26']);
+    expect((await checkStore(racy)).problems).toEqual([]);
   });
 
   it('claims a block for the node and allocates from it in order', async () => {

@@ -118,6 +118,25 @@ describe('pod manager', () => {
     });
   }
 
+  it("logs an add's time by step, so a slow CNI ADD shows where it waited", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const m = new PodManager({
+      net: kernel,
+      addresses: new LocalPool('10.244.1.0/24', false),
+      routes,
+      store,
+      logger: pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
+      sysctls: { proxyArp: true, forwarding: true, rpFilter: null },
+      ifPrefix: 'wren',
+    });
+    await m.add({ id: 'p1', netns });
+    const added = lines.find((l) => l.event === 'pod.added');
+    const ms = added?.ms as Record<string, number>;
+    expect(Object.keys(ms)).toEqual(['address', 'veth', 'podSide', 'hostSide', 'routes', 'save', 'total']);
+    const steps = Object.entries(ms).filter(([k]) => k !== 'total').reduce((n, [, v]) => n + v, 0);
+    expect(Math.abs(ms.total! - steps)).toBeLessThanOrEqual(6); // each step rounded to a ms
+  });
+
   it('undoes everything when the kernel refuses the host route, naming the step', async () => {
     const m = manager();
     routes.installErrno = 'ENETDOWN';
