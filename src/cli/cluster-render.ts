@@ -117,6 +117,10 @@ function describeProblem(p: IpamProblem): string {
       return `block ${p.block} is outside every pool`;
     case 'affinity-mismatch':
       return `node ${p.node} has a confirmed affinity to block ${p.block}, which is not affine to it`;
+    case 'pool-reserved':
+      return `pool ${p.pool} ${p.detail}: its pods cannot work; move them to another pool, then "wren pool del ${p.pool}"`;
+    case 'pool-deleting':
+      return `pool ${p.pool} is marked for deletion by a "wren pool del" that did not finish (nothing is allocated from it): run it again`;
   }
 }
 

@@ -7,6 +7,7 @@ import type { Block } from './block.js';
 import { cidrsOverlap } from './cidr.js';
 import { IpamCorruptRecordError } from './errors.js';
 import { parseAffinity, parseBlock, parseHandle, parsePool, type HandleData, type Pool } from './records.js';
+import { reservedOverlap } from './reserved.js';
 
 export type IpamProblem =
   | { kind: 'corrupt-record'; key: string; detail: string }
@@ -20,7 +21,11 @@ export type IpamProblem =
   | { kind: 'duplicate-address'; address: string; blocks: string[] }
   | { kind: 'block-outside-pool'; block: string }
   /** A confirmed affinity whose block does not exist or is affine to another node. */
-  | { kind: 'affinity-mismatch'; node: string; block: string };
+  | { kind: 'affinity-mismatch'; node: string; block: string }
+  /** A pool (from before pools were checked) in a range no pod can use: reserved.ts. */
+  | { kind: 'pool-reserved'; pool: string; detail: string }
+  /** A pool marked `deleting` by a `pool del` that did not finish: nothing is allocated from it. */
+  | { kind: 'pool-deleting'; pool: string };
 
 export interface IpamCheckReport {
   readonly ok: boolean;
@@ -48,6 +53,12 @@ export function checkSnapshot(kvs: readonly KeyValue[], revision: number): IpamC
       if (!(e instanceof IpamCorruptRecordError)) throw e;
       problems.push({ kind: 'corrupt-record', key: kv.key, detail: e.why });
     }
+  }
+
+  for (const pool of pools) {
+    const reserved = reservedOverlap(pool.parsed);
+    if (reserved !== undefined) problems.push({ kind: 'pool-reserved', pool: pool.cidr, detail: reserved });
+    if (pool.deleting === true) problems.push({ kind: 'pool-deleting', pool: pool.cidr });
   }
 
   let allocations = 0;
