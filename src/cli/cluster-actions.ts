@@ -26,7 +26,7 @@ import {
   withEtcd,
   type EtcdOptions,
 } from './cluster-context.js';
-import { renderClusterConfig, renderNodes, renderPeers } from './cluster-render.js';
+import { poolLabel, renderClusterConfig, renderNodes, renderPeers } from './cluster-render.js';
 import { confirmedBlocksOf, readClusterState } from './cluster-state.js';
 
 /** IPAM calls the CLI makes need no node of their own; this name is never written anywhere. */
@@ -135,7 +135,7 @@ export async function clusterShow(opts: EtcdOptions): Promise<void> {
         renderClusterConfig(config),
         `Nodes: ${summary.nodes} registered, ${summary.liveNodes} live`,
         `Peer objects: ${summary.peers}`,
-        `Pools: ${state.pools.map((p) => (p.deleting === true ? `${p.cidr} (being deleted)` : p.cidr)).join(', ') || 'none'}`,
+        `Pools: ${state.pools.map(poolLabel).join(', ') || 'none'}`,
       ].join('\n'),
     );
   });

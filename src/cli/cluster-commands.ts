@@ -107,6 +107,12 @@ export function registerClusterCommands(program: Command): void {
     .option('--block-size <n>', 'block length (default from the cluster config: /26 IPv4, /122 IPv6)', integer('block size', 0, 128))
     .option('--strict-affinity', 'never borrow addresses from other nodes’ blocks')
     .action(async (cidr: string, _o: unknown, cmd: Command) => (await import('./cluster-ipam-actions.js')).poolAdd(cidr, opts<PoolAddOptions>(cmd)));
+  leaf(pool, 'disable', 'give no more addresses from a pool automatically (its pods keep theirs): to move pods to another pool')
+    .argument('<cidr>', 'the pool, as listed by "wren pool list"')
+    .action(async (cidr: string, _o: unknown, cmd: Command) => (await import('./cluster-ipam-actions.js')).poolDisable(cidr, true, opts(cmd)));
+  leaf(pool, 'enable', 'give addresses from a disabled pool again')
+    .argument('<cidr>', 'the pool, as listed by "wren pool list"')
+    .action(async (cidr: string, _o: unknown, cmd: Command) => (await import('./cluster-ipam-actions.js')).poolDisable(cidr, false, opts(cmd)));
   leaf(pool, 'del', 'delete an IPAM pool whose addresses are all free, with its blocks')
     .argument('<cidr>', 'the pool, as listed by "wren pool list"')
     .action(async (cidr: string, _o: unknown, cmd: Command) => (await import('./cluster-ipam-actions.js')).poolDel(cidr, opts(cmd)));

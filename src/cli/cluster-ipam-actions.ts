@@ -1,7 +1,7 @@
 // `wren pool …` and `wren ipam …`: pools, blocks and allocations in etcd, through the same IPAM
 // code the daemons use.
 
-import { cidrSize, formatAddress, parseAddress, parseCidr } from '../ipam/cidr.js';
+import { cidrSize, formatAddress, formatCidr, parseAddress, parseCidr } from '../ipam/cidr.js';
 import { Ipam, deletePool, releaseAddress } from '../ipam/index.js';
 import { InvalidPrefixError } from '../lib/prefix.js';
 import { CLI_IPAM_NODE } from './cluster-actions.js';
@@ -35,6 +35,21 @@ export async function poolDel(cidr: string, opts: EtcdOptions): Promise<void> {
   });
 }
 
+export async function poolDisable(cidr: string, disabled: boolean, opts: EtcdOptions): Promise<void> {
+  await withEtcd(opts, async (store) => {
+    await requireClusterConfig(store);
+    const changed = await new Ipam(store, { node: CLI_IPAM_NODE }).setPoolDisabled(cidr, disabled);
+    const pool = formatCidr(parseCidr(cidr));
+    const out = { cidr: pool, disabled, changed };
+    const text = !changed
+      ? `Pool ${pool} was already ${disabled ? 'disabled' : 'enabled'}.`
+      : disabled
+        ? `Pool ${pool} disabled: no new addresses come from it; the pods it holds keep theirs.`
+        : `Pool ${pool} enabled.`;
+    print(opts, out, () => text);
+  });
+}
+
 export async function poolList(opts: EtcdOptions): Promise<void> {
   await withEtcd(opts, async (store) => {
     const state = await readClusterState(store);
@@ -50,6 +65,7 @@ export async function poolList(opts: EtcdOptions): Promise<void> {
           totalBlocks: (1n << BigInt(p.blockSize - p.parsed.length)).toString(),
           allocated: blocks.reduce((n, b) => n + b.allocatedCount(), 0),
           size: cidrSize(p.parsed).toString(),
+          ...(p.disabled === true ? { disabled: true as const } : {}),
           ...(p.deleting === true ? { deleting: true as const } : {}),
         };
       });

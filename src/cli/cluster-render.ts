@@ -66,13 +66,20 @@ export interface PoolRow {
   allocated: number;
   /** Addresses in the pool (decimal). */
   size: string;
+  /** `wren pool disable` (present only then): no address is given from it automatically. */
+  disabled?: true;
   /** `wren pool del` is removing it (present only then): nothing more is allocated from it. */
   deleting?: true;
 }
 
+/** A pool's CIDR with what keeps addresses from coming from it. */
+export function poolLabel(p: { cidr: string; disabled?: boolean | undefined; deleting?: boolean | undefined }): string {
+  return p.deleting === true ? `${p.cidr} (being deleted)` : p.disabled === true ? `${p.cidr} (disabled)` : p.cidr;
+}
+
 export function renderPools(pools: PoolRow[]): string {
   if (pools.length === 0) return 'No pools.';
-  const rows = pools.map((p) => [p.deleting ? `${p.cidr} (being deleted)` : p.cidr, `/${p.blockSize}`, p.strictAffinity ? 'yes' : 'no', `${p.blocks} of ${p.totalBlocks}`, `${p.allocated} of ${p.size}`]);
+  const rows = pools.map((p) => [poolLabel(p), `/${p.blockSize}`, p.strictAffinity ? 'yes' : 'no', `${p.blocks} of ${p.totalBlocks}`, `${p.allocated} of ${p.size}`]);
   return table(['CIDR', 'BLOCK SIZE', 'STRICT AFFINITY', 'BLOCKS CLAIMED', 'ADDRESSES ALLOCATED'], rows);
 }
 

@@ -8,7 +8,8 @@
 // | /wren/v1/nodes/<node>                       | node: IPv4/IPv6 address, AS, RR cluster id, labels  | written at registration                 |
 // | /wren/v1/liveness/<node>                    | { since } of the daemon's current lease             | bound to a lease the daemon keeps alive |
 // | /wren/v1/peers/<name>                       | BGP peer: address, AS, node selector (or global)    | explicit peers (e.g. top-of-rack)       |
-// | /wren/v1/ipam/pools/<cidr>                  | { cidr, blockSize, strictAffinity, deleting? }      | pools never overlap                     |
+// | /wren/v1/ipam/pools/<cidr>                  | { cidr, blockSize, strictAffinity, disabled?,       | pools never overlap                     |
+// |                                             |   deleting? }                                       |                                         |
 // | /wren/v1/ipam/blocks/<cidr>                 | { cidr, affinity, bitmap, handles, freed }          | allocation state of one block           |
 // | /wren/v1/ipam/affinity/<node>/<cidr>        | { state: "pending" \| "confirmed" }                 | pending is never routed                 |
 // | /wren/v1/ipam/handles/<handle>              | { handle, blocks: { <block cidr>: [ordinal] } }     | one per pod id: exact release           |

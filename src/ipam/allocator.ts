@@ -21,6 +21,7 @@ import {
   IpamExhaustedError,
   IpamNoPoolError,
   IpamPoolOverlapError,
+  IpamUnknownPoolError,
 } from './errors.js';
 import {
   parseAffinity,
@@ -28,6 +29,7 @@ import {
   parseHandle,
   parsePool,
   serializeAffinity,
+  serializePool,
   withOrdinal,
   type AffinityState,
   type HandleData,
@@ -116,10 +118,30 @@ export class Ipam {
       // Guard on the key only: two admins adding different overlapping pools at the same
       // instant is not prevented (the port has no range compare); `check` would flag blocks.
       const key = keys.pool(data.cidr);
-      const value = JSON.stringify(data);
+      const value = serializePool(data);
       const r = await this.store.txn([cmp.absent(key)], [op.put(key, value)]);
       if (!r.succeeded) return AGAIN;
       return { ...data, parsed, kv: written(key, value, r.revision) };
+    });
+  }
+
+  /**
+   * `wren pool disable|enable`: whether addresses are given from the pool automatically. The
+   * pods it holds keep their addresses. Returns false when it already was so. A claim in flight
+   * fails (it compares the pool as it read it) and reads again.
+   */
+  async setPoolDisabled(cidrText: string, disabled: boolean): Promise<boolean> {
+    const cidr = formatCidr(parseCidr(cidrText));
+    const key = keys.pool(cidr);
+    return this.retry('setPoolDisabled', async () => {
+      const kv = await this.store.get(key);
+      if (kv === undefined) throw new IpamUnknownPoolError(cidr, (await this.listPools()).map((p) => p.cidr));
+      const pool = parsePool(kv);
+      if (pool.deleting === true) throw new IpamNoPoolError(`pool ${cidr} is being deleted`);
+      if ((pool.disabled === true) === disabled) return false;
+      const value = serializePool({ cidr: pool.cidr, blockSize: pool.blockSize, strictAffinity: pool.strictAffinity, disabled });
+      const r = await this.store.txn([cmp.unchanged(key, kv)], [op.put(key, value)]);
+      return r.succeeded ? true : AGAIN;
     });
   }
 
@@ -323,20 +345,22 @@ export class Ipam {
     return undefined;
   }
 
-  /** The pools to allocate from; a pool being deleted (`wren pool del`) gives nothing more. */
+  /** The pools to allocate from automatically: not disabled (`wren pool disable`), not being deleted (`wren pool del`). */
   private poolsFor(pools: Pool[], family: Family, poolCidr: string | undefined): Pool[] {
+    const why = (p: Pool): string | undefined => (p.deleting === true ? 'being deleted' : p.disabled === true ? 'disabled' : undefined);
     if (poolCidr !== undefined) {
       const want = formatCidr(parseCidr(poolCidr));
       const pool = pools.find((p) => p.cidr === want);
       if (pool === undefined) throw new IpamNoPoolError(`pool ${want} does not exist`);
-      if (pool.deleting === true) throw new IpamNoPoolError(`pool ${want} is being deleted`);
+      const not = why(pool);
+      if (not !== undefined) throw new IpamNoPoolError(`pool ${want} is ${not}`);
       return [pool];
     }
     const ofFamily = pools.filter((p) => p.parsed.family === family);
-    const usable = ofFamily.filter((p) => p.deleting !== true);
+    const usable = ofFamily.filter((p) => why(p) === undefined);
     if (usable.length === 0) {
-      const deleting = ofFamily.map((p) => p.cidr);
-      throw new IpamNoPoolError(`no IPv${family} pool${deleting.length > 0 ? ` (${deleting.join(', ')} being deleted)` : ''}`);
+      const unusable = ofFamily.map((p) => `${p.cidr} ${why(p)}`);
+      throw new IpamNoPoolError(`no IPv${family} pool${unusable.length > 0 ? ` (${unusable.join(', ')})` : ''}`);
     }
     return usable;
   }

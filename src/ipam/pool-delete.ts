@@ -19,7 +19,7 @@ import { keys, parseKey, prefixes } from '../datastore/keys.js';
 import type { Block } from './block.js';
 import { cidrContains, formatCidr, parseCidr, type Cidr } from './cidr.js';
 import { IpamConflictError, IpamPoolInUseError, IpamUnknownPoolError } from './errors.js';
-import { parseBlock, parsePool, type Pool } from './records.js';
+import { parseBlock, parsePool, serializePool, type Pool } from './records.js';
 
 export interface PoolDeleteReport {
   readonly cidr: string;
@@ -59,14 +59,14 @@ export async function deletePool(store: Datastore, cidrText: string, opts: { max
       // Refused. A mark (ours, or one an interrupted deletion left) is taken back: the pool
       // serves allocations again, as it did before the command.
       if (pool.deleting === true) {
-        const r = await store.txn([cmp.unchanged(poolKey, poolKv)], [op.put(poolKey, serializePool(pool, false))]);
+        const r = await store.txn([cmp.unchanged(poolKey, poolKv)], [op.put(poolKey, marked(pool, false))]);
         if (!r.succeeded) continue;
       }
       throw new IpamPoolInUseError(cidr, contents.allocated, contents.handles);
     }
 
     if (pool.deleting !== true) {
-      await store.txn([cmp.unchanged(poolKey, poolKv)], [op.put(poolKey, serializePool(pool, true))]);
+      await store.txn([cmp.unchanged(poolKey, poolKv)], [op.put(poolKey, marked(pool, true))]);
       continue; // read the blocks again under the mark, whether it was ours or not
     }
 
@@ -82,8 +82,8 @@ function sortCidrs(list: string[]): string[] {
   return list.map(parseCidr).sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0)).map(formatCidr);
 }
 
-function serializePool(pool: Pool, deleting: boolean): string {
-  return JSON.stringify({ cidr: pool.cidr, blockSize: pool.blockSize, strictAffinity: pool.strictAffinity, ...(deleting ? { deleting: true } : {}) });
+function marked(pool: Pool, deleting: boolean): string {
+  return serializePool({ cidr: pool.cidr, blockSize: pool.blockSize, strictAffinity: pool.strictAffinity, disabled: pool.disabled, deleting });
 }
 
 async function readContents(store: Datastore, pool: Cidr): Promise<Contents> {

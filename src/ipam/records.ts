@@ -8,9 +8,30 @@ import { Block } from './block.js';
 import { parseCidr, type Cidr } from './cidr.js';
 import { IpamCorruptRecordError } from './errors.js';
 
-/** `deleting`: `wren pool del` is removing the pool; nothing more is allocated from it. */
-const poolSchema = z.object({ cidr: z.string(), blockSize: z.number().check(z.int()), strictAffinity: z.boolean(), deleting: z.optional(z.boolean()) });
+/**
+ * `disabled`: no address is given from the pool automatically (`wren pool disable`, Calico's
+ * `disabled`); explicit ones still are. `deleting`: `wren pool del` is removing the pool; nothing
+ * more is allocated from it at all.
+ */
+const poolSchema = z.object({
+  cidr: z.string(),
+  blockSize: z.number().check(z.int()),
+  strictAffinity: z.boolean(),
+  disabled: z.optional(z.boolean()),
+  deleting: z.optional(z.boolean()),
+});
 export type PoolData = z.infer<typeof poolSchema>;
+
+/** The stored form of a pool: its fields in a fixed order, the flags only when set. */
+export function serializePool(p: PoolData): string {
+  return JSON.stringify({
+    cidr: p.cidr,
+    blockSize: p.blockSize,
+    strictAffinity: p.strictAffinity,
+    ...(p.disabled === true ? { disabled: true } : {}),
+    ...(p.deleting === true ? { deleting: true } : {}),
+  });
+}
 
 export interface Pool extends PoolData {
   readonly parsed: Cidr;

@@ -161,6 +161,25 @@ describe.skipIf(skip !== undefined)('wren cluster commands against a real etcd',
     expect(await ok(['pool', 'del', '10.251.0.0/24'])).toBe('Pool 10.251.0.0/24 deleted; it had no blocks.\n');
   }, 60_000);
 
+  it('pool disable and enable: no new addresses from a disabled pool, shown in the lists', async () => {
+    await ok(['cluster', 'init', '--asn', '64512', '--pool', '10.244.0.0/16', '10.245.0.0/16']);
+    const a = await new Ipam(store, { node: 'n1' }).autoAssign({ handle: 'a', family: 4 });
+    expect(a).toMatch(/^10\.244\./);
+    expect(await ok(['pool', 'disable', '10.244.0.0/16'])).toBe('Pool 10.244.0.0/16 disabled: no new addresses come from it; the pods it holds keep theirs.\n');
+    expect(await ok(['pool', 'disable', '10.244.0.0/16'])).toBe('Pool 10.244.0.0/16 was already disabled.\n');
+    expect(await ok(['pool', 'list'])).toMatch(/\n10\.244\.0\.0\/16 \(disabled\) +\/26 +no +1 of 1024 +1 of 65536\n/);
+    expect((await json<Array<{ cidr: string; disabled?: boolean }>>(['pool', 'list'])).map((p) => [p.cidr, p.disabled])).toEqual([
+      ['10.244.0.0/16', true],
+      ['10.245.0.0/16', undefined],
+    ]);
+    expect(await ok(['cluster', 'show'])).toContain('Pools: 10.244.0.0/16 (disabled), 10.245.0.0/16\n');
+    // The node's block in the disabled pool has room, but its next pod is given one elsewhere.
+    expect(await new Ipam(store, { node: 'n1' }).autoAssign({ handle: 'b', family: 4 })).toMatch(/^10\.245\./);
+    expect(await json<{ cidr: string; disabled: boolean; changed: boolean }>(['pool', 'enable', '10.244.0.0/16'])).toEqual({ cidr: '10.244.0.0/16', disabled: false, changed: true });
+    expect(await new Ipam(store, { node: 'n1' }).autoAssign({ handle: 'c', family: 4 })).toMatch(/^10\.244\./);
+    await fails(['pool', 'disable', '10.246.0.0/16'], 2, /no pool 10\.246\.0\.0\/16 \(pools: 10\.244\.0\.0\/16, 10\.245\.0\.0\/16\)/);
+  });
+
   it('peer add, list and del: global, one node, and selector peerings', async () => {
     await ok(['cluster', 'init', '--asn', '64512']);
     await registerNode('n1', '10.0.0.1', { labels: { rack: 'a1' } });

@@ -95,6 +95,29 @@ describe('deleting a pool (wren pool del)', () => {
     expect((await check()).problems).toEqual([]);
   });
 
+  it('a disabled pool gives no address automatically, not even from a block with room; its pods keep theirs; pool del keeps the flag', async () => {
+    const a = await n1.autoAssign({ handle: 'a', family: 4, pool: '10.244.0.0/24' });
+    expect(await n1.setPoolDisabled('10.244.0.0/24', true)).toBe(true);
+    expect(await n1.setPoolDisabled('10.244.0.0/24', true)).toBe(false);
+    // n1's block in it has 63 free addresses, yet the next pod comes from the other pool.
+    expect(await n1.autoAssign({ handle: 'b', family: 4 })).toMatch(/^10\.245\.0\./);
+    await expect(n1.autoAssign({ handle: 'c', family: 4, pool: '10.244.0.0/24' })).rejects.toThrow('no IPAM pool: pool 10.244.0.0/24 is disabled');
+    // An explicit address is still given (a pod asking for it, a restored pod reclaiming it).
+    expect(await n2.assign({ handle: 'd', address: '10.244.0.100' })).toBe('10.244.0.100');
+    expect(await store.get(keys.handle('a'))).toBeDefined();
+    // A refused pool del takes back its own mark only: the pool stays disabled.
+    await expect(deletePool(store, '10.244.0.0/24')).rejects.toThrow(IpamPoolInUseError);
+    expect(await poolRecord('10.244.0.0/24')).toEqual({ cidr: '10.244.0.0/24', blockSize: 26, strictAffinity: false, disabled: true });
+    expect(a).toBe('10.244.0.0');
+    // With every IPv4 pool disabled, the error says why.
+    await n1.setPoolDisabled('10.245.0.0/24', true);
+    await expect(n1.autoAssign({ handle: 'e', family: 4 })).rejects.toThrow('no IPAM pool: no IPv4 pool (10.244.0.0/24 disabled, 10.245.0.0/24 disabled)');
+    expect(await n1.setPoolDisabled('10.245.0.0/24', false)).toBe(true);
+    expect(await n1.autoAssign({ handle: 'e', family: 4 })).toMatch(/^10\.245\.0\./);
+    await expect(n1.setPoolDisabled('10.246.0.0/24', true)).rejects.toThrow(IpamUnknownPoolError);
+    expect((await check()).problems).toEqual([]);
+  });
+
   it('a pool being deleted gives no address; a deletion that was interrupted completes when run again', async () => {
     await n1.autoAssign({ handle: 'a', family: 4, pool: '10.244.0.0/24' });
     await n1.releaseByHandle('a');
