@@ -360,7 +360,7 @@ export class Ipam {
     const usable = ofFamily.filter((p) => why(p) === undefined);
     if (usable.length === 0) {
       const unusable = ofFamily.map((p) => `${p.cidr} ${why(p)}`);
-      throw new IpamNoPoolError(`no IPv${family} pool${unusable.length > 0 ? ` (${unusable.join(', ')})` : ''}`);
+      throw new IpamNoPoolError(`no IPv${family} pool${unusable.length > 0 ? ` (${unusable.join(', ')})` : ''}`, unusable);
     }
     return usable;
   }

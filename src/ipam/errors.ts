@@ -40,11 +40,15 @@ export class IpamPoolOverlapError extends IpamError {
   }
 }
 
-/** No pool of the requested family (or the named pool does not exist). */
+/** No pool of the requested family (or the named pool does not exist). `unusable`: pools of
+ * the family that exist but give nothing (disabled, being deleted); empty when there are none. */
 export class IpamNoPoolError extends IpamError {
   override readonly name = 'IpamNoPoolError';
   readonly code = 'ipam-no-pool';
-  constructor(readonly what: string) {
+  constructor(
+    readonly what: string,
+    readonly unusable: readonly string[] = [],
+  ) {
     super(`no IPAM pool: ${what}`);
   }
 }

@@ -3,7 +3,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock, MemoryDatastore } from '../../src/datastore/index.js';
 import { keys, prefixes } from '../../src/datastore/keys.js';
-import { Ipam, checkSnapshot, releaseNode } from '../../src/ipam/index.js';
+import { Ipam, checkSnapshot, deletePool, releaseNode } from '../../src/ipam/index.js';
 import { IpamAddresses } from '../../src/daemon/cluster/ipam-addresses.js';
 
 describe('claiming a running pod its addresses again', () => {
@@ -12,6 +12,7 @@ describe('claiming a running pod its addresses again', () => {
   let n1: Ipam;
   let n2: Ipam;
 
+  const deletePoolOf = (cidr: string): Promise<unknown> => deletePool(store, cidr);
   const clean = async (): Promise<void> => {
     const { kvs, revision } = await store.list(prefixes.ipam);
     expect(checkSnapshot(kvs, revision).problems).toEqual([]);
@@ -23,6 +24,19 @@ describe('claiming a running pod its addresses again', () => {
     n1 = new Ipam(store, { node: 'n1', clock });
     n2 = new Ipam(store, { node: 'n2', clock });
     await n1.addPool({ cidr: '10.244.0.0/24' });
+  });
+
+  it('a pod add fails, naming the pools, when the IPv4 pools exist but are all disabled; with no IPv4 pool at all a dual-stack cluster gives IPv6 only', async () => {
+    await n1.addPool({ cidr: 'fd00:10::/120' });
+    const addresses = new IpamAddresses(n1);
+    expect(await addresses.assign('p1', {})).toMatchObject({ ipv4: expect.stringMatching(/^10\.244\.0\./) as unknown, ipv6: expect.stringMatching(/^fd00:10::/) as unknown });
+    await n1.setPoolDisabled('10.244.0.0/24', true);
+    await expect(addresses.assign('p2', {})).rejects.toMatchObject({ code: 'pool-exhausted', message: 'no IPAM pool: no IPv4 pool (10.244.0.0/24 disabled)' });
+    expect(await store.get(keys.handle('p2'))).toBeUndefined(); // nothing was allocated for it
+    await addresses.release('p1');
+    await deletePoolOf('10.244.0.0/24');
+    expect(await addresses.assign('p3', {})).toMatchObject({ ipv4: null, ipv6: expect.stringMatching(/^fd00:10::/) as unknown });
+    await clean();
   });
 
   it('gives a pod of a deleted node its address and its block back', async () => {

@@ -51,7 +51,10 @@ export class IpamAddresses implements PodAddressSource {
     try {
       return await this.ipam.autoAssign({ handle: id, family });
     } catch (e) {
-      if (e instanceof IpamNoPoolError) return null;
+      // No pool of the family: the cluster is single-stack, the pod goes without. Pools that
+      // exist but are disabled or being deleted are an error: a pod must not lose a family
+      // silently because an operator is moving pods between pools.
+      if (e instanceof IpamNoPoolError && e.unusable.length === 0) return null;
       throw e;
     }
   }
