@@ -107,6 +107,8 @@ export function registerClusterCommands(program: Command): void {
     .option('--block-size <n>', 'block length (default from the cluster config: /26 IPv4, /122 IPv6)', integer('block size', 0, 128))
     .option('--strict-affinity', 'never borrow addresses from other nodes’ blocks')
     .action(async (cidr: string, _o: unknown, cmd: Command) => (await import('./cluster-ipam-actions.js')).poolAdd(cidr, opts<PoolAddOptions>(cmd)));
+  leaf(pool, 'list', 'IPAM pools with their use')
+    .action(async (_o: unknown, cmd: Command) => (await import('./cluster-ipam-actions.js')).poolList(opts(cmd)));
   leaf(pool, 'disable', 'give no more addresses from a pool automatically (its pods keep theirs): to move pods to another pool')
     .argument('<cidr>', 'the pool, as listed by "wren pool list"')
     .action(async (cidr: string, _o: unknown, cmd: Command) => (await import('./cluster-ipam-actions.js')).poolDisable(cidr, true, opts(cmd)));
@@ -116,8 +118,6 @@ export function registerClusterCommands(program: Command): void {
   leaf(pool, 'del', 'delete an IPAM pool whose addresses are all free, with its blocks')
     .argument('<cidr>', 'the pool, as listed by "wren pool list"')
     .action(async (cidr: string, _o: unknown, cmd: Command) => (await import('./cluster-ipam-actions.js')).poolDel(cidr, opts(cmd)));
-  leaf(pool, 'list', 'IPAM pools with their use')
-    .action(async (_o: unknown, cmd: Command) => (await import('./cluster-ipam-actions.js')).poolList(opts(cmd)));
 
   const ipam = group(program, 'ipam', 'IPAM blocks and allocations');
   leaf(ipam, 'show', 'blocks with their node and use; with --node, that node’s blocks and allocations')
