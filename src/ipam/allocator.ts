@@ -139,7 +139,7 @@ export class Ipam {
       const pool = parsePool(kv);
       if (pool.deleting === true) throw new IpamNoPoolError(`pool ${cidr} is being deleted`);
       if ((pool.disabled === true) === disabled) return false;
-      const value = serializePool({ cidr: pool.cidr, blockSize: pool.blockSize, strictAffinity: pool.strictAffinity, disabled });
+      const value = serializePool({ ...pool, disabled });
       const r = await this.store.txn([cmp.unchanged(key, kv)], [op.put(key, value)]);
       return r.succeeded ? true : AGAIN;
     });

@@ -83,7 +83,7 @@ function sortCidrs(list: string[]): string[] {
 }
 
 function marked(pool: Pool, deleting: boolean): string {
-  return serializePool({ cidr: pool.cidr, blockSize: pool.blockSize, strictAffinity: pool.strictAffinity, disabled: pool.disabled, deleting });
+  return serializePool({ ...pool, deleting });
 }
 
 async function readContents(store: Datastore, pool: Cidr): Promise<Contents> {

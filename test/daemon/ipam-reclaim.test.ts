@@ -12,7 +12,6 @@ describe('claiming a running pod its addresses again', () => {
   let n1: Ipam;
   let n2: Ipam;
 
-  const deletePoolOf = (cidr: string): Promise<unknown> => deletePool(store, cidr);
   const clean = async (): Promise<void> => {
     const { kvs, revision } = await store.list(prefixes.ipam);
     expect(checkSnapshot(kvs, revision).problems).toEqual([]);
@@ -34,7 +33,7 @@ describe('claiming a running pod its addresses again', () => {
     await expect(addresses.assign('p2', {})).rejects.toMatchObject({ code: 'pool-exhausted', message: 'no IPAM pool: no IPv4 pool (10.244.0.0/24 disabled)' });
     expect(await store.get(keys.handle('p2'))).toBeUndefined(); // nothing was allocated for it
     await addresses.release('p1');
-    await deletePoolOf('10.244.0.0/24');
+    await deletePool(store, '10.244.0.0/24');
     expect(await addresses.assign('p3', {})).toMatchObject({ ipv4: null, ipv6: expect.stringMatching(/^fd00:10::/) as unknown });
     await clean();
   });
